@@ -1,0 +1,42 @@
+/*
+ * CLI plumbing shared by the cmd_*.c files: the command table, exit codes,
+ * error printing. Commands parse options, call the library, print, and map
+ * errors to exit codes; no business logic lives here.
+ */
+#ifndef GANTRY_CLI_H
+#define GANTRY_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include <gantry/core.h>
+
+#define EXIT_USAGE 2
+
+struct cli_globals {
+    const char *root;     /* --root, or NULL for the default store */
+    const char *progress; /* auto|plain|quiet */
+    bool debug;
+};
+
+extern struct cli_globals cli_globals;
+
+/* Every command: int cmd_<name>(int argc, char **argv), argv[0] = name. */
+#define GANTRY_COMMAND(name, fn, summary) int fn(int argc, char **argv);
+#include "commands.def"
+#undef GANTRY_COMMAND
+
+/* Print "gantry: <msg>" for err, free it, return 1. */
+int cli_fail(struct gantry_error *err);
+/* Print "gantry: <fmt>" and return 1 (or the given code with cli_failx). */
+int cli_errorf(const char *fmt, ...) GANTRY_PRINTF(1, 2);
+/* Print "gantry: <fmt>\nSee 'gantry <cmd> --help'." and return EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) GANTRY_PRINTF(2, 3);
+
+/*
+ * Standard option loop helper: returns true when argv asks for --help
+ * (anywhere before "--"), after printing help to stdout.
+ */
+bool cli_wants_help(int argc, char **argv, const char *help);
+
+#endif
