@@ -65,8 +65,8 @@ struct gantry_error {
  */
 GANTRY_API int gantry_error_set(struct gantry_error **err, enum gantry_error_code code, int errnum,
                                 const char *fmt, ...) GANTRY_PRINTF(4, 5);
-GANTRY_API int gantry_error_setv(struct gantry_error **err, enum gantry_error_code code,
-                                 int errnum, const char *fmt, va_list ap) GANTRY_PRINTF(4, 0);
+GANTRY_API int gantry_error_setv(struct gantry_error **err, enum gantry_error_code code, int errnum,
+                                 const char *fmt, va_list ap) GANTRY_PRINTF(4, 0);
 
 /* Same as gantry_error_set and also records an HTTP status. */
 GANTRY_API int gantry_error_set_http(struct gantry_error **err, enum gantry_error_code code,
@@ -99,8 +99,14 @@ struct gantry_buf {
 };
 
 GANTRY_API extern char gantry_buf_empty[];
-#define GANTRY_BUF_INIT {gantry_buf_empty, 0, 0, 0}
-#define GANTRY_BUF_INIT_CAP(c) {gantry_buf_empty, 0, 0, (c)}
+#define GANTRY_BUF_INIT                                                                            \
+    {                                                                                              \
+        gantry_buf_empty, 0, 0, 0                                                                  \
+    }
+#define GANTRY_BUF_INIT_CAP(c)                                                                     \
+    {                                                                                              \
+        gantry_buf_empty, 0, 0, (c)                                                                \
+    }
 
 /* Common caps (style.md "Buffers"). */
 #define GANTRY_MANIFEST_MAX (4u * 1024u * 1024u)
@@ -112,8 +118,8 @@ GANTRY_API void gantry_buf_reset(struct gantry_buf *b);
 /* Append; -1 with errno = EFBIG when the cap would be exceeded. */
 GANTRY_API int gantry_buf_add(struct gantry_buf *b, const void *data, size_t len) GANTRY_WUR;
 GANTRY_API int gantry_buf_addstr(struct gantry_buf *b, const char *s) GANTRY_WUR;
-GANTRY_API int gantry_buf_addf(struct gantry_buf *b, const char *fmt, ...) GANTRY_PRINTF(2, 3)
-    GANTRY_WUR;
+GANTRY_API int gantry_buf_addf(struct gantry_buf *b, const char *fmt, ...)
+    GANTRY_PRINTF(2, 3) GANTRY_WUR;
 /* Take the memory (caller frees with free()); the buffer is re-initialised. */
 GANTRY_API char *gantry_buf_detach(struct gantry_buf *b, size_t *len);
 /*
@@ -122,8 +128,8 @@ GANTRY_API char *gantry_buf_detach(struct gantry_buf *b, size_t *len);
  */
 GANTRY_API int gantry_buf_read_file(struct gantry_buf *b, const char *path,
                                     struct gantry_error **err) GANTRY_WUR;
-GANTRY_API int gantry_buf_read_fd(struct gantry_buf *b, int fd, struct gantry_error **err)
-    GANTRY_WUR;
+GANTRY_API int gantry_buf_read_fd(struct gantry_buf *b, int fd,
+                                  struct gantry_error **err) GANTRY_WUR;
 
 /* Log and progress hooks: the library never prints. */
 enum gantry_log_level {

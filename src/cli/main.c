@@ -114,9 +114,9 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
             {
-            char vname[] = "version";
-            return cmd_version(1, (char *[]){vname, NULL});
-        }
+                char vname[] = "version";
+                return cmd_version(1, (char *[]){vname, NULL});
+            }
         } else {
             fprintf(stderr, "gantry: unknown option '%s'\nSee 'gantry --help'.\n", a);
             return EXIT_USAGE;

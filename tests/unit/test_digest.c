@@ -13,12 +13,15 @@ static void test_digest__known_vectors(void **state)
     (void)state;
     char out[GANTRY_DIGEST_MAX];
     gantry_digest_bytes(GANTRY_DIGEST_SHA256, "", 0, out);
-    assert_string_equal(out, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_string_equal(out,
+                        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     gantry_digest_bytes(GANTRY_DIGEST_SHA256, "abc", 3, out);
-    assert_string_equal(out, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_string_equal(out,
+                        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     gantry_digest_bytes(GANTRY_DIGEST_SHA512, "abc", 3, out);
-    assert_string_equal(out, "sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
-                             "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+    assert_string_equal(out,
+                        "sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                        "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
 }
 
 static void test_digest__streaming_equals_oneshot(void **state)

@@ -102,8 +102,7 @@ int gantry_buf_read_fd(struct gantry_buf *b, int fd, struct gantry_error **err)
         if (n == 0)
             return 0;
         if (gantry_buf_add(b, chunk, (size_t)n) < 0)
-            return gantry_error_set(err, GANTRY_E_TOO_LARGE, 0,
-                                    "more than %zu bytes", b->cap);
+            return gantry_error_set(err, GANTRY_E_TOO_LARGE, 0, "more than %zu bytes", b->cap);
     }
 }
 

@@ -102,8 +102,7 @@ int gantry_digest_validate(const char *s, size_t len, enum gantry_digest_alg *al
         a = GANTRY_DIGEST_SHA512;
         want = 128;
     } else {
-        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
-                                "unsupported digest algorithm '%.*s'",
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "unsupported digest algorithm '%.*s'",
                                 (int)(alen > 64 ? 64 : alen), s);
     }
     const char *hex = colon + 1;

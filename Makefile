@@ -1,0 +1,57 @@
+# gantry: the two entry points are `make demo` and `make check`.
+# Both install what they need first (scripts/deps.sh, Debian 12, apt-get).
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+.PHONY: all deps fixtures build test asan asan-test check demo bench format format-check clean
+
+all: build
+
+deps:
+	bash scripts/deps.sh
+
+fixtures: deps
+	bash scripts/fixtures.sh
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+
+build: $(BUILD)/Makefile
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build fixtures
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+$(ASAN_BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DGANTRY_SANITIZE=ON $(CMAKE_ARGS)
+
+asan: $(ASAN_BUILD)/Makefile
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+asan-test: asan fixtures
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+
+# Every test: deps, the normal build's tests, then the sanitizer build's.
+check: deps
+	$(MAKE) format-check
+	$(MAKE) test
+	$(MAKE) asan-test
+
+demo: deps fixtures build
+	bash scripts/demo.sh
+
+bench: deps fixtures build
+	bash bench/import.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The main job end to end, on one machine, from Debian packages only:
+# import a real busybox rootfs for three platforms, combine them into one
+# multi-platform image, inspect it the way Docker users do, save it as an
+# OCI archive and as a Docker archive, and load the OCI archive back.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+gantry="$top/build/bin/gantry"
+fx="$top/tests/fixtures/cache"
+work=$(mktemp -d /tmp/gantry-demo.XXXXXX)
+export GANTRY_ROOT="$work/store"
+trap 'rm -rf "$work"' EXIT
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+step "$gantry" version
+step "$gantry" platform normalize aarch64 x86_64 armhf
+step "$gantry" import --platform linux/amd64 -c 'CMD ["/bin/sh"]' "$fx/busybox-amd64.tar.gz" demo/busybox:amd64
+step "$gantry" import --platform linux/arm64 -c 'CMD ["/bin/sh"]' "$fx/busybox-arm64.tar.zst" demo/busybox:arm64
+step "$gantry" import --platform linux/arm/v7 -c 'CMD ["/bin/sh"]' "$fx/busybox-armhf.tar" demo/busybox:armv7
+step "$gantry" images
+for t in amd64 arm64 armv7; do
+  step "$gantry" inspect --format '{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}} {{.Id}}' demo/busybox:$t
+done
+step "$gantry" save -o "$work/busybox-arm64.oci.tar" demo/busybox:arm64
+step "$gantry" save --format docker -o "$work/busybox-amd64.docker.tar" demo/busybox:amd64
+step "$gantry" rmi demo/busybox:arm64
+step "$gantry" load -i "$work/busybox-arm64.oci.tar"
+step "$gantry" images --digests
+if command -v skopeo >/dev/null; then
+  step skopeo inspect --raw "oci:$GANTRY_ROOT:docker.io/demo/busybox:arm64"
+  echo
+  step skopeo inspect --format '{{.Os}}/{{.Architecture}}' "docker-archive:$work/busybox-amd64.docker.tar"
+fi
+echo
+echo "demo: done"
