@@ -8,6 +8,8 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
 
 #include <gantry/core.h>
 
@@ -38,5 +40,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) GANTRY_PRINTF(2, 3);
  * (anywhere before "--"), after printing help to stdout.
  */
 bool cli_wants_help(int argc, char **argv, const char *help);
+
+/*
+ * Install the progress display for --progress auto|plain|quiet. Returns 0,
+ * or 1 after printing an error for an unknown mode.
+ */
+int cli_progress_setup(const char *how);
+/* Docker's human sizes: "1.2MB", "512B" (powers of 1000). */
+void cli_human_size(uint64_t n, char *out, size_t outlen);
 
 #endif

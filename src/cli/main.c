@@ -36,6 +36,7 @@ static void print_usage(FILE *out)
                  "Options:\n"
                  "      --root DIR        Store location (default $GANTRY_ROOT, else\n"
                  "                        $XDG_DATA_HOME/gantry, /var/lib/gantry for root)\n"
+                 "      --progress MODE   Progress display: auto, plain or quiet (default auto)\n"
                  "      --debug           Show debug messages\n"
                  "  -h, --help            Show this help\n"
                  "  -v, --version         Show the version\n\n"
@@ -107,6 +108,10 @@ int main(int argc, char **argv)
             cli_globals.root = argv[++i];
         } else if (str_has_prefix(a, "--root=")) {
             cli_globals.root = a + 7;
+        } else if (strcmp(a, "--progress") == 0 && i + 1 < argc) {
+            cli_globals.progress = argv[++i];
+        } else if (str_has_prefix(a, "--progress=")) {
+            cli_globals.progress = a + 11;
         } else if (strcmp(a, "--debug") == 0 || strcmp(a, "-D") == 0) {
             cli_globals.debug = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -127,6 +132,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     gantry_set_log_handler(log_to_stderr, NULL);
+    if (cli_progress_setup(cli_globals.progress) != 0)
+        return EXIT_USAGE;
     const char *name = argv[i];
     for (size_t k = 0; k < ARRAY_SIZE(aliases); k++)
         if (strcmp(name, aliases[k].alias) == 0)
