@@ -1,0 +1,234 @@
+/*
+ * gantry manifest: local multi-platform image lists, Docker's `docker
+ * manifest` verbs over the local store (see docs/manifest.md).
+ *
+ * Basic outline of combining per-platform images into one list:
+ *
+ *     const char *refs[] = {"demo/busybox:amd64", "demo/busybox:arm64"};
+ *     struct gantry_manifest_create_opts o = {0};      // OCI index, no --amend
+ *     char digest[GANTRY_DIGEST_MAX];
+ *     if (gantry_manifest_create(store, "demo/busybox:multi", refs, 2, &o, digest, &err) < 0)
+ *         ...;   // "'demo/busybox:multi' already exists, use --amend", duplicates...
+ *
+ * and of reading it back:
+ *
+ *     struct gantry_manifest_info info;
+ *     if (gantry_manifest_inspect(store, "demo/busybox:multi", &info, &err) == 0) {
+ *         for (size_t i = 0; i < info.n_entries; i++)
+ *             if (info.entries[i].kind == GANTRY_MANIFEST_ENTRY_IMAGE)
+ *                 printf("%s\n", info.entries[i].platform);
+ *         gantry_manifest_info_release(&info);
+ *     }
+ *
+ * A list is an ordinary image of the store: an index blob and a name in
+ * index.json. Every edit writes a new index blob (canonical JSON, oci
+ * module) and then moves the name; on any error nothing is changed.
+ * Images named as REF must be in the local store: remote references are
+ * refused ("no such image: 'X' (remote references are not supported yet)").
+ */
+#ifndef GANTRY_MANIFEST_H
+#define GANTRY_MANIFEST_H
+
+#include <gantry/core.h>
+#include <gantry/digest.h>
+#include <gantry/oci.h>
+#include <gantry/platform.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct gantry_store;
+
+/* Media type of a list written by create. */
+enum gantry_manifest_format {
+    GANTRY_MANIFEST_FORMAT_DEFAULT, /* an amended list keeps its type; else OCI */
+    GANTRY_MANIFEST_FORMAT_OCI,     /* application/vnd.oci.image.index.v1+json */
+    GANTRY_MANIFEST_FORMAT_DOCKER,  /* ...docker.distribution.manifest.list.v2+json */
+};
+
+/* Options of gantry_manifest_create; zero-initialise, then set what you need. */
+struct gantry_manifest_create_opts {
+    bool amend;            /* extend an existing list instead of refusing it */
+    bool allow_duplicates; /* keep two entries of one platform */
+    enum gantry_manifest_format format;
+    /* Take only this platform (exact after normalization) of each REF; NULL: all. */
+    const struct gantry_platform *platform;
+};
+
+/*
+ * Make the list named list (a reference, normalized; no digest) from the
+ * local images refs[0..n_refs). A single-platform REF adds its manifest
+ * with the platform its config gives (os, architecture, variant,
+ * os.version, os.features, written as the config spells them). A REF that
+ * is an index adds all its platforms (nested indexes flattened) and the
+ * attestations that refer to them, or with opts->platform only the entry
+ * of that platform (exact after normalization, no fallbacks) and its
+ * attestations. An image already in the list is kept as it is. With
+ * GANTRY_MANIFEST_FORMAT_DOCKER every entry must be a Docker v2 manifest:
+ * nothing is converted. On success digest_out (may be NULL) receives the
+ * list's digest. Errors: GANTRY_E_EXISTS "'X' already exists, use --amend";
+ * GANTRY_E_NOT_FOUND "no such image: 'X' (remote references are not
+ * supported yet)"; GANTRY_E_INVALID_ARG for a bad name, no REF, a list that
+ * is not an index (with amend), duplicate platforms, OCI entries in a
+ * Docker list; GANTRY_E_DENIED when another process changed the list
+ * meanwhile (the name is not moved: try again); the store's and the oci module's
+ * errors.
+ */
+GANTRY_API int gantry_manifest_create(struct gantry_store *s, const char *list,
+                                      const char *const *refs, size_t n_refs,
+                                      const struct gantry_manifest_create_opts *opts,
+                                      char digest_out[GANTRY_DIGEST_MAX],
+                                      struct gantry_error **err) GANTRY_WUR;
+
+/* Options of gantry_manifest_add; zero-initialise. */
+struct gantry_manifest_add_opts {
+    bool allow_duplicates;
+    const struct gantry_platform *platform; /* as in create */
+};
+
+/*
+ * Add the local image ref to the existing list (create with amend, the
+ * list's own media type kept). Errors: GANTRY_E_NOT_FOUND "no such manifest
+ * list: 'X'", then those of gantry_manifest_create.
+ */
+GANTRY_API int gantry_manifest_add(struct gantry_store *s, const char *list, const char *ref,
+                                   const struct gantry_manifest_add_opts *opts,
+                                   char digest_out[GANTRY_DIGEST_MAX],
+                                   struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * Remove from list the entries that what names: a full digest (any entry),
+ * or a platform specifier (every image entry of that platform, equal after
+ * normalization: "linux/arm" removes linux/arm/v7). Attestations of a
+ * removed image go with it. digest_out (may be NULL) receives the new
+ * list's digest. Errors: GANTRY_E_NOT_FOUND "no such manifest list: 'X'" or
+ * "no entry 'W' in manifest list 'X'", GANTRY_E_INVALID_ARG for a bad
+ * digest or platform, the store's.
+ */
+GANTRY_API int gantry_manifest_remove(struct gantry_store *s, const char *list, const char *what,
+                                      char digest_out[GANTRY_DIGEST_MAX],
+                                      struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * What `manifest annotate` changes in an entry; NULL (or 0 items) leaves a
+ * field as it is. Strings are borrowed.
+ */
+struct gantry_manifest_annotation {
+    const char *os;
+    const char *architecture;       /* a new architecture drops the old variant */
+    const char *variant;            /* "" removes the variant */
+    const char *os_version;         /* "" removes os.version */
+    const char *const *os_features; /* added to those present */
+    size_t n_os_features;
+    const char *const *annotations; /* "key=value" each; set (replaced) */
+    size_t n_annotations;
+};
+
+/*
+ * Apply a to the index entry d (pure). When os, architecture or variant is
+ * given, the resulting os/arch/variant is normalized by the platform
+ * module (aarch64 -> arm64, armhf -> arm/v7) and the os/arch pair must be
+ * one gantry_manifest_os_arch_valid accepts. OS features are added once
+ * each and kept sorted. On failure d is unchanged and *err
+ * (GANTRY_E_INVALID_ARG) says why: "unsupported os/arch combination
+ * 'linux/sparc'", "invalid platform '...': ...", "invalid annotation 'X':
+ * not of the form key=value", an empty os or architecture or feature.
+ */
+GANTRY_API int gantry_manifest_annotate_entry(struct gantry_oci_descriptor *d,
+                                              const struct gantry_manifest_annotation *a,
+                                              struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * Annotate the entry of list that target names: a full digest, or a local
+ * image (its manifest digest). Errors: GANTRY_E_NOT_FOUND "no such
+ * manifest list: 'X'", "no such image: 'T' (remote references are not
+ * supported yet)", "no entry 'T' in manifest list 'X'"; those of
+ * gantry_manifest_annotate_entry; GANTRY_E_INVALID_ARG when the change
+ * makes the entry a duplicate of another platform; the store's.
+ */
+GANTRY_API int gantry_manifest_annotate(struct gantry_store *s, const char *list,
+                                        const char *target,
+                                        const struct gantry_manifest_annotation *a,
+                                        char digest_out[GANTRY_DIGEST_MAX],
+                                        struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * Delete the name of the list (`manifest rm`); blobs stay until prune.
+ * Only lists (indexes) are deleted. Errors: GANTRY_E_NOT_FOUND "no such
+ * manifest list: 'X'", GANTRY_E_INVALID_ARG "'X' is not a manifest list",
+ * the store's.
+ */
+GANTRY_API int gantry_manifest_delete(struct gantry_store *s, const char *list,
+                                      struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * True when os/arch is a pair `docker manifest annotate` accepts or Go
+ * knows (`go tool dist list`), e.g. linux/arm64, windows/amd64; false for
+ * linux/sparc or windows/s390x. Case-sensitive: pass normalized names.
+ */
+GANTRY_API bool gantry_manifest_os_arch_valid(const char *os, const char *arch);
+
+/*
+ * Look for two image entries of entries[0..n) with the same platform after
+ * normalization (os.version and os.features count), considering only pairs
+ * whose later member is at index first_new or beyond (so entries already
+ * in a list are not re-checked). Attestations and entries without a
+ * platform never count. Returns 0, or -1 with *err (GANTRY_E_INVALID_ARG)
+ * "duplicate platform 'linux/amd64': sha256:A and sha256:B (use
+ * --allow-duplicates to keep both)".
+ */
+GANTRY_API int gantry_manifest_check_duplicates(const struct gantry_oci_descriptor *entries,
+                                                size_t n, size_t first_new,
+                                                struct gantry_error **err) GANTRY_WUR;
+
+enum gantry_manifest_entry_kind {
+    GANTRY_MANIFEST_ENTRY_IMAGE,       /* an image manifest: a platform */
+    GANTRY_MANIFEST_ENTRY_ATTESTATION, /* vnd.docker.reference.type=attestation-manifest */
+    GANTRY_MANIFEST_ENTRY_OTHER,       /* a nested index or an unknown media type */
+};
+
+/* One entry of a list, as inspect shows it. Everything owned. */
+struct gantry_manifest_entry {
+    enum gantry_manifest_entry_kind kind;
+    /* The entry as stored; a single image's own descriptor gets the platform of its config. */
+    struct gantry_oci_descriptor desc;
+    char *platform; /* normalized, formatted ("linux/arm/v7"); "unknown" when none */
+    char *subject;  /* attestations: the digest they describe, or NULL */
+    int64_t size;   /* manifest + config + layers; -1 when the manifest is absent */
+    bool local;     /* manifest, config and layers all in the store */
+    char *manifest; /* the entry's document when stored, else NULL */
+    size_t manifest_len;
+};
+
+/* A list (or a single image) as inspect shows it. Everything owned. */
+struct gantry_manifest_info {
+    char *name;       /* full name it was found under, or NULL (by digest) */
+    char *digest;     /* of the top document */
+    char *media_type; /* of the top document */
+    bool is_index;
+    char *raw; /* the exact stored bytes of the top document */
+    size_t raw_len;
+    struct gantry_manifest_entry *entries; /* index order; one for an image */
+    size_t n_entries;
+};
+
+/*
+ * Describe the list (or single image) ref names: every entry with its
+ * platform, size and whether it is stored. Entries missing from the store
+ * are listed, not errors. On success the caller releases *out with
+ * gantry_manifest_info_release. Errors: GANTRY_E_NOT_FOUND "no such image:
+ * 'X' (remote references are not supported yet)", a corrupt blob
+ * (GANTRY_E_DIGEST_MISMATCH), GANTRY_E_PARSE, the store's.
+ */
+GANTRY_API int gantry_manifest_inspect(struct gantry_store *s, const char *ref,
+                                       struct gantry_manifest_info *out,
+                                       struct gantry_error **err) GANTRY_WUR;
+
+/* Free the members of info and zero it; NULL is a no-op. */
+GANTRY_API void gantry_manifest_info_release(struct gantry_manifest_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,642 @@
+/*
+ * gantry manifest create|add|remove|annotate|inspect|rm: Docker's `docker
+ * manifest` verbs over local multi-platform lists (docs/manifest.md).
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gantry/manifest.h>
+#include <gantry/ref.h>
+#include <gantry/store.h>
+
+#include "cli.h"
+#include "output.h"
+#include "util.h"
+
+static const char help[] =
+    "Usage: gantry manifest COMMAND\n"
+    "\n"
+    "Combine images of the local store into multi-platform lists (OCI image\n"
+    "indexes or Docker manifest lists) and edit them, as `docker manifest`\n"
+    "does. A list is an image of the store like any other: push, save and\n"
+    "inspect it by name. Remote references are not supported yet.\n"
+    "\n"
+    "Commands:\n"
+    "  create     Make a list from local images\n"
+    "  add        Add an image to a list\n"
+    "  remove     Remove a platform or a digest from a list\n"
+    "  annotate   Set the platform or annotations of an entry\n"
+    "  inspect    Show the platforms of a list\n"
+    "  rm         Delete lists\n"
+    "\n"
+    "Run 'gantry manifest COMMAND --help' for more information on a command.\n";
+
+static const char help_create[] =
+    "Usage: gantry manifest create [OPTIONS] LIST REF...\n"
+    "\n"
+    "Make the list LIST from the local images REF. A single-platform image adds\n"
+    "its manifest, with the platform its config states; a multi-platform image\n"
+    "adds all its platforms and their attestations. Prints the list's digest.\n"
+    "\n"
+    "Options:\n"
+    "  -a, --amend              Add to LIST when it exists instead of failing\n"
+    "      --allow-duplicates   Accept two images of one platform\n"
+    "      --format FORMAT      'oci' (default for a new list) or 'docker'; a\n"
+    "                           docker list takes Docker v2 manifests only\n"
+    "      --platform P         Take only platform P of each REF\n"
+    "  -h, --help               Show this help\n";
+
+static const char help_add[] =
+    "Usage: gantry manifest add [OPTIONS] LIST REF\n"
+    "\n"
+    "Add the local image REF (all its platforms, or P) to the existing list\n"
+    "LIST. Prints the list's new digest.\n"
+    "\n"
+    "Options:\n"
+    "      --allow-duplicates   Accept two images of one platform\n"
+    "      --platform P         Take only platform P of REF\n"
+    "  -h, --help               Show this help\n";
+
+static const char help_remove[] =
+    "Usage: gantry manifest remove LIST DIGEST|PLATFORM\n"
+    "\n"
+    "Remove the entry with that digest, or every image of that platform\n"
+    "(linux/arm means linux/arm/v7) and its attestations, from LIST. Prints\n"
+    "the list's new digest.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   Show this help\n";
+
+static const char help_annotate[] =
+    "Usage: gantry manifest annotate [OPTIONS] LIST REF|DIGEST\n"
+    "\n"
+    "Change the platform or annotations of the entry of LIST that the local\n"
+    "image REF or DIGEST names. Values are normalized (aarch64 is stored as\n"
+    "arm64) and the os/arch pair must be one Docker accepts. Prints the list's\n"
+    "new digest.\n"
+    "\n"
+    "Options:\n"
+    "      --annotation K=V     Set an annotation of the entry (repeatable)\n"
+    "      --arch ARCH          Set the architecture (drops the old variant)\n"
+    "      --os OS              Set the operating system\n"
+    "      --os-features F,..   Add operating system features (repeatable)\n"
+    "      --os-version V       Set the operating system version ('' removes it)\n"
+    "      --variant V          Set the architecture variant ('' removes it)\n"
+    "  -h, --help               Show this help\n";
+
+static const char help_inspect[] =
+    "Usage: gantry manifest inspect [OPTIONS] LIST\n"
+    "\n"
+    "Show one row per platform of LIST: PLATFORM, DIGEST, SIZE (manifest,\n"
+    "config and layers) and LOCAL (whether all of it is in the store).\n"
+    "Attestations are listed apart. LIST may also be a single-platform image.\n"
+    "\n"
+    "Options:\n"
+    "      --format FORMAT   'table', 'table TEMPLATE', 'json' or a Go template\n"
+    "                        over each platform; fields: .Platform .Digest\n"
+    "                        .MediaType .Size .Local .Annotations\n"
+    "      --raw             Print the stored document, byte for byte\n"
+    "  -v, --verbose         Print each entry's descriptor and manifest as JSON\n"
+    "                        (the shape of `docker manifest inspect -v`)\n"
+    "  -h, --help            Show this help\n";
+
+static const char help_rm[] = "Usage: gantry manifest rm LIST...\n"
+                              "\n"
+                              "Delete the names of the lists (not of other images). The blobs\n"
+                              "stay until 'gantry prune'.\n"
+                              "\n"
+                              "Options:\n"
+                              "  -h, --help   Show this help\n";
+
+#define _cleanup_platform_ __attribute__((cleanup(gantry_platform_release)))
+
+/* Open the store; prints the error and returns NULL on failure. */
+static struct gantry_store *open_store(void)
+{
+    struct gantry_error *err = NULL;
+    struct gantry_store *s = cli_open_store(&err);
+    if (!s)
+        cli_fail(err);
+    return s;
+}
+
+/* Print the new digest of an edit, or its error. */
+static int edited(int rc, const char *digest, struct gantry_error *err)
+{
+    if (rc < 0)
+        return cli_fail(err);
+    printf("%s\n", digest);
+    return 0;
+}
+
+static int parse_platform(const char *cmd, const char *spec, struct gantry_platform *p)
+{
+    struct gantry_error *err = NULL;
+    if (gantry_platform_parse(spec, strlen(spec), p, &err) == 0)
+        return 0;
+    int rc = cli_usage_error(cmd, "%s", err->message);
+    gantry_error_free(err);
+    return rc;
+}
+
+struct create_args {
+    struct gantry_manifest_create_opts o;
+    const char *platform;
+};
+
+static int parse_format(const char *v, enum gantry_manifest_format *f)
+{
+    if (strcmp(v, "oci") == 0)
+        *f = GANTRY_MANIFEST_FORMAT_OCI;
+    else if (strcmp(v, "docker") == 0)
+        *f = GANTRY_MANIFEST_FORMAT_DOCKER;
+    else
+        return cli_usage_error("manifest create", "invalid --format '%s': use oci or docker", v);
+    return 0;
+}
+
+static int parse_create(int argc, char **argv, struct create_args *a)
+{
+    static const struct option opts[] = {
+        {"amend", no_argument, NULL, 'a'},
+        {"allow-duplicates", no_argument, NULL, 'D'},
+        {"format", required_argument, NULL, 'f'},
+        {"platform", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":a", opts, NULL)) != -1) {
+        if (c == 'a')
+            a->o.amend = true;
+        else if (c == 'D')
+            a->o.allow_duplicates = true;
+        else if (c == 'f' && parse_format(optarg, &a->o.format) != 0)
+            return EXIT_USAGE;
+        else if (c == 'p')
+            a->platform = optarg;
+        else if (c != 'f')
+            return cli_option_error("manifest create", c, argv);
+    }
+    if (argc - optind < 2)
+        return cli_usage_error("manifest create", "'manifest create' needs LIST and at least "
+                                                  "one REF");
+    return 0;
+}
+
+static int manifest_create(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help_create))
+        return 0;
+    struct create_args a = {0};
+    int rc = parse_create(argc, argv, &a);
+    _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
+    if (rc == 0 && a.platform && (rc = parse_platform("manifest create", a.platform, &want)) == 0)
+        a.o.platform = &want;
+    if (rc != 0)
+        return rc;
+    struct gantry_store *s = open_store();
+    if (!s)
+        return 1;
+    char digest[GANTRY_DIGEST_MAX];
+    struct gantry_error *err = NULL;
+    rc = gantry_manifest_create(s, argv[optind], (const char *const *)argv + optind + 1,
+                                (size_t)(argc - optind - 1), &a.o, digest, &err);
+    gantry_store_free(s);
+    return edited(rc, digest, err);
+}
+
+struct add_args {
+    struct gantry_manifest_add_opts o;
+    const char *platform;
+};
+
+static int parse_add(int argc, char **argv, struct add_args *a)
+{
+    static const struct option opts[] = {
+        {"allow-duplicates", no_argument, NULL, 'D'},
+        {"platform", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if (c == 'D')
+            a->o.allow_duplicates = true;
+        else if (c == 'p')
+            a->platform = optarg;
+        else
+            return cli_option_error("manifest add", c, argv);
+    }
+    if (argc - optind != 2)
+        return cli_usage_error("manifest add", "'manifest add' needs LIST and REF");
+    return 0;
+}
+
+static int manifest_add(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help_add))
+        return 0;
+    struct add_args a = {0};
+    int rc = parse_add(argc, argv, &a);
+    _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
+    if (rc == 0 && a.platform && (rc = parse_platform("manifest add", a.platform, &want)) == 0)
+        a.o.platform = &want;
+    if (rc != 0)
+        return rc;
+    struct gantry_store *s = open_store();
+    if (!s)
+        return 1;
+    char digest[GANTRY_DIGEST_MAX];
+    struct gantry_error *err = NULL;
+    rc = gantry_manifest_add(s, argv[optind], argv[optind + 1], &a.o, digest, &err);
+    gantry_store_free(s);
+    return edited(rc, digest, err);
+}
+
+/* Commands whose only options are -h/--help: check the count of operands. */
+static int plain_operands(int argc, char **argv, const char *cmd, int min, int max)
+{
+    static const struct option opts[] = {{NULL, 0, NULL, 0}};
+    int c;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1)
+        return cli_option_error(cmd, c, argv);
+    int n = argc - optind;
+    if (n < min || (max > 0 && n > max))
+        return cli_usage_error(cmd, "'%s' needs %s", cmd,
+                               max == 2 ? "LIST and one more operand" : "at least one LIST");
+    return 0;
+}
+
+static int manifest_remove(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help_remove))
+        return 0;
+    int rc = plain_operands(argc, argv, "manifest remove", 2, 2);
+    if (rc != 0)
+        return rc;
+    struct gantry_store *s = open_store();
+    if (!s)
+        return 1;
+    char digest[GANTRY_DIGEST_MAX];
+    struct gantry_error *err = NULL;
+    rc = gantry_manifest_remove(s, argv[optind], argv[optind + 1], digest, &err);
+    gantry_store_free(s);
+    return edited(rc, digest, err);
+}
+
+/* Growable lists of borrowed strings for the repeatable annotate options. */
+struct strs {
+    const char **v;
+    size_t n;
+};
+
+static void strs_push(struct strs *l, const char *s)
+{
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+    l->v[l->n++] = s;
+}
+
+struct annotate_args {
+    struct gantry_manifest_annotation a;
+    struct strs features;    /* pieces of the --os-features values */
+    struct strs annotations; /* --annotation values */
+    char **owned;            /* copies split from --os-features, freed at the end */
+    size_t n_owned;
+    bool any;
+};
+
+static void annotate_args_release(struct annotate_args *a)
+{
+    for (size_t i = 0; i < a->n_owned; i++)
+        free(a->owned[i]);
+    free(a->owned);
+    free(a->features.v);
+    free(a->annotations.v);
+}
+
+/* "f1,f2" into features; empty pieces are kept, for the library to refuse. */
+static void split_features(struct annotate_args *a, const char *v)
+{
+    a->owned = xrealloc(a->owned, (a->n_owned + 1) * sizeof(*a->owned));
+    char *copy = a->owned[a->n_owned++] = xstrdup(v);
+    for (char *p = copy;; p++) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        strs_push(&a->features, p);
+        if (!comma)
+            break;
+        p = comma;
+    }
+}
+
+static void annotate_option(struct annotate_args *a, int c, const char *v)
+{
+    a->any = true;
+    switch (c) {
+    case 'o':
+        a->a.os = v;
+        break;
+    case 'A':
+        a->a.architecture = v;
+        break;
+    case 'V':
+        a->a.variant = v;
+        break;
+    case 'O':
+        a->a.os_version = v;
+        break;
+    case 'F':
+        split_features(a, v);
+        break;
+    default:
+        strs_push(&a->annotations, v);
+        break;
+    }
+}
+
+static int parse_annotate(int argc, char **argv, struct annotate_args *a)
+{
+    static const struct option opts[] = {
+        {"os", required_argument, NULL, 'o'},
+        {"arch", required_argument, NULL, 'A'},
+        {"variant", required_argument, NULL, 'V'},
+        {"os-version", required_argument, NULL, 'O'},
+        {"os-features", required_argument, NULL, 'F'},
+        {"annotation", required_argument, NULL, 'N'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if (c == ':' || c == '?')
+            return cli_option_error("manifest annotate", c, argv);
+        annotate_option(a, c, optarg);
+    }
+    if (argc - optind != 2)
+        return cli_usage_error("manifest annotate",
+                               "'manifest annotate' needs LIST and REF or DIGEST");
+    if (!a->any)
+        return cli_usage_error("manifest annotate", "nothing to change: give --os, --arch, "
+                                                    "--variant, --os-version, --os-features or "
+                                                    "--annotation");
+    a->a.os_features = a->features.v;
+    a->a.n_os_features = a->features.n;
+    a->a.annotations = a->annotations.v;
+    a->a.n_annotations = a->annotations.n;
+    return 0;
+}
+
+static int manifest_annotate(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help_annotate))
+        return 0;
+    __attribute__((cleanup(annotate_args_release))) struct annotate_args a = {0};
+    int rc = parse_annotate(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    struct gantry_store *s = open_store();
+    if (!s)
+        return 1;
+    char digest[GANTRY_DIGEST_MAX];
+    struct gantry_error *err = NULL;
+    rc = gantry_manifest_annotate(s, argv[optind], argv[optind + 1], &a.a, digest, &err);
+    gantry_store_free(s);
+    return edited(rc, digest, err);
+}
+
+static int manifest_rm(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help_rm))
+        return 0;
+    int rc = plain_operands(argc, argv, "manifest rm", 1, 0);
+    if (rc != 0)
+        return rc;
+    struct gantry_store *s = open_store();
+    if (!s)
+        return 1;
+    for (int i = optind; i < argc; i++) {
+        struct gantry_error *err = NULL;
+        if (gantry_manifest_delete(s, argv[i], &err) < 0)
+            rc = cli_fail(err);
+    }
+    gantry_store_free(s);
+    return rc;
+}
+
+struct inspect_args {
+    bool verbose, raw;
+    const char *format;
+};
+
+static int parse_inspect(int argc, char **argv, struct inspect_args *a)
+{
+    static const struct option opts[] = {
+        {"verbose", no_argument, NULL, 'v'},
+        {"raw", no_argument, NULL, 'R'},
+        {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":v", opts, NULL)) != -1) {
+        if (c == 'v')
+            a->verbose = true;
+        else if (c == 'R')
+            a->raw = true;
+        else if (c == 'f')
+            a->format = optarg;
+        else
+            return cli_option_error("manifest inspect", c, argv);
+    }
+    if (argc - optind != 1)
+        return cli_usage_error("manifest inspect", "'manifest inspect' needs one LIST");
+    if ((a->raw && a->verbose) || (a->format && (a->raw || a->verbose)))
+        return cli_usage_error("manifest inspect",
+                               "--raw, --verbose and --format cannot be combined");
+    return 0;
+}
+
+/* The descriptor as JSON (canonical: keys sorted). */
+static json_t *descriptor_json(const struct gantry_oci_descriptor *d, struct gantry_error **err)
+{
+    _cleanup_buf_ struct gantry_buf b = GANTRY_BUF_INIT;
+    if (gantry_oci_descriptor_to_json(d, &b, err) < 0)
+        return NULL;
+    json_t *j = json_loadb(b.data, b.len, 0, NULL);
+    if (!j)
+        gantry_error_set(err, GANTRY_E_INTERNAL, 0, "descriptor %s: unreadable JSON", d->digest);
+    return j;
+}
+
+/* One object of `docker manifest inspect -v`: Ref, Descriptor, the manifest. */
+static json_t *verbose_entry(const struct gantry_manifest_entry *e, const char *repo,
+                             struct gantry_error **err)
+{
+    json_t *desc = descriptor_json(&e->desc, err);
+    if (!desc)
+        return NULL;
+    _cleanup_free_ char *ref =
+        repo ? xasprintf("%s@%s", repo, e->desc.digest) : xstrdup(e->desc.digest);
+    json_t *o = json_pack("{s:s, s:o}", "Ref", ref, "Descriptor", desc);
+    json_t *m = e->manifest ? json_loadb(e->manifest, e->manifest_len, 0, NULL) : NULL;
+    if (m && gantry_oci_media_type_equal(e->desc.media_type, GANTRY_MT_DOCKER_MANIFEST))
+        json_object_set_new(o, "SchemaV2Manifest", m);
+    else if (m)
+        json_object_set_new(o, "OCIManifest", m);
+    return o;
+}
+
+/* "docker.io/library/x" of the name the list was found under, or NULL. */
+static char *repository_of(const char *name)
+{
+    struct gantry_ref r = GANTRY_REF_INIT;
+    if (!name || gantry_ref_parse(name, strlen(name), &r, NULL) < 0)
+        return NULL;
+    char *repo = gantry_ref_repository(&r);
+    gantry_ref_release(&r);
+    return repo;
+}
+
+static int print_verbose(const struct gantry_manifest_info *info)
+{
+    _cleanup_free_ char *repo = repository_of(info->name);
+    json_t *all = json_array();
+    struct gantry_error *err = NULL;
+    for (size_t i = 0; i < info->n_entries; i++) {
+        json_t *o = verbose_entry(&info->entries[i], repo, &err);
+        if (!o) {
+            json_decref(all);
+            return cli_fail(err);
+        }
+        json_array_append_new(all, o);
+    }
+    /* docker prints an object for an image and an array for a list. */
+    cli_print_json(stdout, info->is_index ? all : json_array_get(all, 0), true);
+    json_decref(all);
+    return 0;
+}
+
+static json_t *annotations_json(const struct gantry_oci_descriptor *d)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < d->n_annotations; i++)
+        json_object_set_new(o, d->annotations[i].key, json_string(d->annotations[i].value));
+    return o;
+}
+
+/* The template data of one row; values are strings, as in docker. */
+static json_t *row_json(const struct gantry_manifest_entry *e)
+{
+    char size[32] = "-";
+    if (e->size >= 0)
+        cli_human_size((uint64_t)e->size, size, sizeof(size));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "Platform", e->platform, "Digest",
+                     e->desc.digest, "MediaType", e->desc.media_type, "Size", size, "Local",
+                     e->local ? "yes" : "no", "For", e->subject ? e->subject : "-", "Annotations",
+                     annotations_json(&e->desc));
+}
+
+/* Rows of the entries that are (or, with attestations, are not) platforms. */
+static int print_rows(const struct gantry_manifest_info *info, const char *format,
+                      const char *table, bool attestations, struct gantry_error **err)
+{
+    json_t *headers =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Platform", "PLATFORM", "Digest",
+                  attestations ? "ATTESTATION" : "DIGEST", "MediaType", "MEDIA TYPE", "Size",
+                  "SIZE", "Local", "LOCAL", "For", "FOR", "Annotations", "ANNOTATIONS");
+    struct cli_output out;
+    int rc = cli_output_init(&out, format, table, headers, err);
+    json_decref(headers);
+    for (size_t i = 0; rc == 0 && i < info->n_entries; i++) {
+        const struct gantry_manifest_entry *e = &info->entries[i];
+        if ((e->kind == GANTRY_MANIFEST_ENTRY_ATTESTATION) != attestations)
+            continue;
+        json_t *row = row_json(e);
+        rc = cli_output_row(&out, row, err);
+        json_decref(row);
+    }
+    cli_output_flush(&out, stdout);
+    cli_output_release(&out);
+    return rc;
+}
+
+static int print_table(const struct gantry_manifest_info *info, const char *format)
+{
+    static const char platforms[] = "table {{.Platform}}\\t{{.Digest}}\\t{{.Size}}\\t{{.Local}}";
+    static const char attestations[] = "table {{.Digest}}\\t{{.For}}\\t{{.Size}}\\t{{.Local}}";
+    struct gantry_error *err = NULL;
+    if (print_rows(info, format, platforms, false, &err) < 0)
+        return cli_fail(err);
+    bool custom = format && *format && strcmp(format, "table") != 0;
+    bool any = false;
+    for (size_t i = 0; i < info->n_entries; i++)
+        any |= info->entries[i].kind == GANTRY_MANIFEST_ENTRY_ATTESTATION;
+    if (custom || !any)
+        return 0;
+    putchar('\n');
+    if (print_rows(info, NULL, attestations, true, &err) < 0)
+        return cli_fail(err);
+    return 0;
+}
+
+static int manifest_inspect(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help_inspect))
+        return 0;
+    struct inspect_args a = {0};
+    int rc = parse_inspect(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    struct gantry_store *s = open_store();
+    if (!s)
+        return 1;
+    struct gantry_manifest_info info;
+    struct gantry_error *err = NULL;
+    rc = gantry_manifest_inspect(s, argv[optind], &info, &err);
+    gantry_store_free(s);
+    if (rc < 0)
+        return cli_fail(err);
+    if (a.raw)
+        rc = fwrite(info.raw, 1, info.raw_len, stdout) == info.raw_len ? 0 : 1;
+    else if (a.verbose)
+        rc = print_verbose(&info);
+    else
+        rc = print_table(&info, a.format);
+    gantry_manifest_info_release(&info);
+    return rc;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} subcommands[] = {
+    {"add", manifest_add},         {"annotate", manifest_annotate}, {"create", manifest_create},
+    {"inspect", manifest_inspect}, {"remove", manifest_remove},     {"rm", manifest_rm},
+};
+
+int cmd_manifest(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(help, stderr);
+        return EXIT_USAGE;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
+        fputs(help, stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+        if (strcmp(sub, subcommands[i].name) == 0)
+            return subcommands[i].fn(argc - 1, argv + 1);
+    return cli_usage_error("manifest", "'%s' is not a manifest command", sub);
+}

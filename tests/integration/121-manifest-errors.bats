@@ -1,0 +1,140 @@
+#!/usr/bin/env bats
+# gantry manifest: refusals say what is wrong in one line and change
+# nothing in the store (index.json and the blobs are compared before and
+# after). Each test works on its own copy of a store imported once per file.
+
+bats_require_minimum_version 1.5.0
+
+LIST=demo/busybox:multi
+
+setup_file() {
+    : "${GANTRY:?GANTRY must point at the gantry binary}"
+    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at tests/fixtures/cache}"
+    export GANTRY_HOST_PLATFORM=linux/amd64
+    local base="$BATS_FILE_TMPDIR/base"
+    GANTRY_ROOT="$base" "$GANTRY" import --platform linux/amd64 \
+        "$GANTRY_FIXTURES/busybox-amd64.tar.gz" demo/busybox:amd64 >/dev/null
+    GANTRY_ROOT="$base" "$GANTRY" import --platform linux/arm64 \
+        "$GANTRY_FIXTURES/busybox-arm64.tar.gz" demo/busybox:arm64 >/dev/null
+    GANTRY_ROOT="$base" "$GANTRY" import --platform linux/arm/v7 \
+        "$GANTRY_FIXTURES/busybox-armhf.tar.gz" demo/busybox:armhf >/dev/null
+    # Another linux/amd64 image (x86_64 as its config would spell it).
+    GANTRY_ROOT="$base" "$GANTRY" import --platform x86_64 --change 'ENV OTHER=1' \
+        "$GANTRY_FIXTURES/busybox-amd64.tar.gz" demo/other:amd64 >/dev/null
+    GANTRY_ROOT="$base" "$GANTRY" manifest create "$LIST" demo/busybox:amd64 \
+        demo/busybox:arm64 >/dev/null
+}
+
+setup() {
+    export GANTRY_HOST_PLATFORM=linux/amd64
+    export GANTRY_ROOT="$BATS_TEST_TMPDIR/store"
+    cp -a "$BATS_FILE_TMPDIR/base" "$GANTRY_ROOT"
+    state_before=$(state)
+}
+
+# digest_of REF: the manifest or index digest a name points at.
+digest_of() {
+    jq -r --arg n "$1" \
+        '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n) | .digest' \
+        "$GANTRY_ROOT/index.json"
+}
+
+# state: checksums of index.json and of the list of blobs.
+state() {
+    sha256sum <"$GANTRY_ROOT/index.json"
+    ls "$GANTRY_ROOT/blobs/sha256" | sha256sum
+}
+
+# refused STATUS MESSAGE ARGS...: gantry ARGS fails with STATUS, prints
+# exactly "gantry: MESSAGE" (and the help hint for usage errors) on stderr,
+# nothing on stdout, and leaves the store as it was.
+refused() {
+    local want_status=$1 want=$2
+    shift 2
+    run --separate-stderr "$GANTRY" "$@"
+    echo "status $status, stderr: $stderr"
+    [ "$status" -eq "$want_status" ]
+    [ -z "$output" ]
+    [ "${stderr_lines[0]}" = "gantry: $want" ]
+    [ "$(state)" = "$state_before" ]
+}
+
+@test "manifest annotate: an entry not in the list" {
+    refused 1 "no entry 'demo/busybox:armhf' in manifest list 'demo/busybox:multi'" \
+        manifest annotate "$LIST" demo/busybox:armhf --variant v6
+    refused 1 "no entry 'sha256:0000000000000000000000000000000000000000000000000000000000000000' in manifest list 'demo/busybox:multi'" \
+        manifest annotate "$LIST" sha256:0000000000000000000000000000000000000000000000000000000000000000 --os linux
+    refused 1 "no such manifest list: 'demo/none:1'" \
+        manifest annotate demo/none:1 demo/busybox:amd64 --os linux
+}
+
+@test "manifest create: an existing list without --amend" {
+    refused 1 "'demo/busybox:multi' already exists, use --amend" \
+        manifest create "$LIST" demo/busybox:armhf
+    # Any existing image name, not only lists.
+    refused 1 "'demo/busybox:amd64' already exists, use --amend" \
+        manifest create demo/busybox:amd64 demo/busybox:armhf
+    refused 1 "'demo/busybox:amd64' is not a manifest list" \
+        manifest create --amend demo/busybox:amd64 demo/busybox:armhf
+}
+
+@test "manifest annotate: an invalid --arch or os/arch pair" {
+    refused 1 "annotate 'demo/busybox:arm64': unsupported os/arch combination 'linux/sparc'" \
+        manifest annotate "$LIST" demo/busybox:arm64 --arch sparc
+    refused 1 "annotate 'demo/busybox:arm64': unsupported os/arch combination 'windows/arm64v8'" \
+        manifest annotate "$LIST" demo/busybox:arm64 --os windows --arch arm64v8
+    refused 1 "annotate 'demo/busybox:arm64': invalid platform 'linux/arm 64': invalid component 'arm 64': want [A-Za-z0-9_.-]+" \
+        manifest annotate "$LIST" demo/busybox:arm64 --arch 'arm 64'
+    refused 1 "annotate 'demo/busybox:arm64': invalid annotation 'novalue': not of the form key=value" \
+        manifest annotate "$LIST" demo/busybox:arm64 --annotation novalue
+}
+
+@test "manifest create and add: a REF that does not exist" {
+    refused 1 "no such image: 'demo/nope:1' (remote references are not supported yet)" \
+        manifest create demo/new:1 demo/busybox:amd64 demo/nope:1
+    refused 1 "no such image: 'demo/nope:1' (remote references are not supported yet)" \
+        manifest add "$LIST" demo/nope:1
+    refused 1 "no such manifest list: 'demo/none:1'" manifest add demo/none:1 demo/busybox:armhf
+    refused 1 "no such image: 'demo/none:1' (remote references are not supported yet)" \
+        manifest inspect demo/none:1
+}
+
+@test "manifest create and add: duplicate platforms unless --allow-duplicates" {
+    local amd64 other
+    amd64=$(digest_of docker.io/demo/busybox:amd64)
+    other=$(digest_of docker.io/demo/other:amd64)
+    run --separate-stderr "$GANTRY" manifest add "$LIST" demo/other:amd64
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "gantry: manifest list 'demo/busybox:multi': duplicate platform 'linux/amd64': $amd64 and $other (use --allow-duplicates to keep both)" ]
+    [ "$(state)" = "$state_before" ]
+    run --separate-stderr "$GANTRY" manifest create demo/new:1 demo/busybox:amd64 demo/other:amd64
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"duplicate platform 'linux/amd64'"* ]]
+    [ "$(state)" = "$state_before" ]
+    run "$GANTRY" manifest add --allow-duplicates "$LIST" demo/other:amd64
+    [ "$status" -eq 0 ]
+    run "$GANTRY" manifest inspect --format '{{.Platform}}' "$LIST"
+    [ "$output" = "linux/amd64
+linux/arm64
+linux/amd64" ]
+}
+
+@test "manifest remove: a platform or digest not in the list" {
+    refused 1 "no entry 'linux/s390x' in manifest list 'demo/busybox:multi'" \
+        manifest remove "$LIST" linux/s390x
+    refused 1 "invalid digest 'sha256:12': invalid digest length for sha256: got 2 hex characters, want 64" \
+        manifest remove "$LIST" sha256:12
+}
+
+@test "manifest: usage errors exit 2" {
+    refused 2 "'manifest create' needs LIST and at least one REF" manifest create "$LIST"
+    refused 2 "invalid --format 'v1': use oci or docker" manifest create --format v1 a b
+    refused 2 "nothing to change: give --os, --arch, --variant, --os-version, --os-features or --annotation" \
+        manifest annotate "$LIST" demo/busybox:amd64
+    refused 2 "unknown option '--bogus'" manifest inspect --bogus "$LIST"
+    refused 2 "--raw, --verbose and --format cannot be combined" manifest inspect --raw -v "$LIST"
+    refused 2 "'frob' is not a manifest command" manifest frob
+    run "$GANTRY" manifest create --help
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "Usage: gantry manifest create [OPTIONS] LIST REF..." ]]
+}
