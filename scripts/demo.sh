@@ -3,6 +3,7 @@
 # import a real busybox rootfs for three platforms, combine them into one
 # multi-platform image, inspect it the way Docker users do, save it as an
 # OCI archive and as a Docker archive, and load the OCI archive back.
+# (Combining them into one tag: `gantry manifest create`.)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 gantry="$top/build/bin/gantry"
@@ -18,17 +19,24 @@ step "$gantry" platform normalize aarch64 x86_64 armhf
 step "$gantry" import --platform linux/amd64 -c 'CMD ["/bin/sh"]' "$fx/busybox-amd64.tar.gz" demo/busybox:amd64
 step "$gantry" import --platform linux/arm64 -c 'CMD ["/bin/sh"]' "$fx/busybox-arm64.tar.zst" demo/busybox:arm64
 step "$gantry" import --platform linux/arm/v7 -c 'CMD ["/bin/sh"]' "$fx/busybox-armhf.tar" demo/busybox:armv7
+step "$gantry" manifest create demo/busybox:1.35 demo/busybox:amd64 demo/busybox:arm64 demo/busybox:armv7
+step "$gantry" manifest inspect demo/busybox:1.35
 step "$gantry" images
-for t in amd64 arm64 armv7; do
-  step "$gantry" inspect --format '{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}} {{.Id}}' demo/busybox:$t
+for p in linux/amd64 linux/arm64 linux/arm/v7; do
+  step "$gantry" inspect --platform $p --format '{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}} {{.Id}}' demo/busybox:1.35
 done
+# No --platform: the host's platform is chosen, by containerd's matching rules.
+step "$gantry" inspect --format '{{.Os}}/{{.Architecture}}' demo/busybox:1.35
+step "$gantry" save -o "$work/busybox.oci.tar" demo/busybox:1.35
 step "$gantry" save -o "$work/busybox-arm64.oci.tar" demo/busybox:arm64
 step "$gantry" save --format docker -o "$work/busybox-amd64.docker.tar" demo/busybox:amd64
-step "$gantry" rmi demo/busybox:arm64
+step "$gantry" rmi demo/busybox:1.35 demo/busybox:arm64
+step "$gantry" prune
+step "$gantry" load -i "$work/busybox.oci.tar"
 step "$gantry" load -i "$work/busybox-arm64.oci.tar"
 step "$gantry" images --digests
 if command -v skopeo >/dev/null; then
-  step skopeo inspect --raw "oci:$GANTRY_ROOT:docker.io/demo/busybox:arm64"
+  step skopeo inspect --raw "oci:$GANTRY_ROOT:docker.io/demo/busybox:1.35"
   echo
   step skopeo inspect --format '{{.Os}}/{{.Architecture}}' "docker-archive:$work/busybox-amd64.docker.tar"
 fi
