@@ -35,6 +35,17 @@
  * String arrays (char **x, size_t n_x) are also NULL-terminated; x == NULL
  * means the field is absent, which for the image config is not the same as
  * an empty array (Entrypoint null vs []).
+ *
+ * Docker archives (`docker save`) describe their images in manifest.json
+ * and, for old Docker versions, name top layers in a repositories file:
+ *
+ *     struct gantry_oci_docker_archive_image *imgs = NULL;
+ *     size_t n = 0;
+ *     if (gantry_oci_docker_archive_manifest_parse(data, len, &imgs, &n, &err) < 0)
+ *         ...;                       // not JSON, not an array of images, ...
+ *     for (size_t i = 0; i < n; i++)
+ *         ...;                       // imgs[i].config, .layers, .repo_tags
+ *     gantry_oci_docker_archive_manifest_free(imgs, n);
  */
 #ifndef GANTRY_OCI_H
 #define GANTRY_OCI_H
@@ -434,6 +445,73 @@ GANTRY_API int gantry_oci_config_serialize(struct gantry_oci_config *c,
  */
 GANTRY_API struct json_t *gantry_oci_config_json(const struct gantry_oci_config *c);
 GANTRY_API void gantry_oci_config_free(struct gantry_oci_config *c);
+
+/*
+ * One image of a Docker archive's manifest.json:
+ *
+ *     [{"Config":"<path>","RepoTags":["name:tag",...],"Layers":["<path>",...]}]
+ *
+ * Every string is owned. Paths are as the archive writes them (relative,
+ * not cleaned). repo_tags and layers are NULL when absent, null or empty.
+ */
+struct gantry_oci_docker_archive_image {
+    char *config;     /* path of the image config file in the archive */
+    char **repo_tags; /* familiar "name:tag" references */
+    size_t n_repo_tags;
+    char **layers; /* paths of the uncompressed layer tars, base layer first */
+    size_t n_layers;
+};
+
+/*
+ * Parse a Docker archive's manifest.json: a JSON array of objects, each with
+ * a string Config and optional (or null) arrays of strings RepoTags and
+ * Layers; other members (Parent, LayerSources, ...) are ignored. Input rules
+ * of the other parsers: at most GANTRY_MANIFEST_MAX bytes, no BOM, valid
+ * UTF-8, no escaped NUL, no duplicate keys, no trailing bytes, nesting
+ * limited by jansson. On success *out holds *n images (NULL and 0 for an
+ * empty array); the caller frees them with
+ * gantry_oci_docker_archive_manifest_free. On failure *out is NULL and *n 0.
+ * Errors: GANTRY_E_PARSE ("invalid manifest.json: ..."), GANTRY_E_TOO_LARGE.
+ */
+GANTRY_API int
+gantry_oci_docker_archive_manifest_parse(const char *data, size_t len,
+                                         struct gantry_oci_docker_archive_image **out, size_t *n,
+                                         struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * Append the manifest.json of n images to out: compact, members in Docker's
+ * order (Config, RepoTags, Layers) so equal images give equal bytes, absent
+ * RepoTags or Layers written as [], no trailing newline.
+ * Errors: GANTRY_E_INVALID_ARG (an image without config, a string that is
+ * not valid UTF-8), GANTRY_E_TOO_LARGE (out->cap); out is unchanged then.
+ */
+GANTRY_API int
+gantry_oci_docker_archive_manifest_to_json(const struct gantry_oci_docker_archive_image *images,
+                                           size_t n, struct gantry_buf *out,
+                                           struct gantry_error **err) GANTRY_WUR;
+
+/* Free n images and the array; NULL is a no-op. */
+GANTRY_API void
+gantry_oci_docker_archive_manifest_free(struct gantry_oci_docker_archive_image *images, size_t n);
+
+/* One name of a Docker archive's repositories file; borrowed strings. */
+struct gantry_oci_docker_repo_tag {
+    const char *repo;     /* familiar repository: "demo/busybox" */
+    const char *tag;      /* "arm64" */
+    const char *layer_id; /* directory of the image's top layer in the archive */
+};
+
+/*
+ * Append the repositories file of a Docker archive to out:
+ * {"<repo>":{"<tag>":"<layer_id>",...},...}, canonical (compact, keys
+ * sorted, as Docker encodes this map), no trailing newline. A repo and tag
+ * given twice keeps the last layer_id. Errors: GANTRY_E_INVALID_ARG (a NULL
+ * member, a string that is not valid UTF-8), GANTRY_E_TOO_LARGE (out->cap);
+ * out is unchanged then.
+ */
+GANTRY_API int gantry_oci_docker_repositories_to_json(const struct gantry_oci_docker_repo_tag *tags,
+                                                      size_t n, struct gantry_buf *out,
+                                                      struct gantry_error **err) GANTRY_WUR;
 
 /*
  * Check the content of an image layout's oci-layout file: a JSON object

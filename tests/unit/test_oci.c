@@ -1,6 +1,7 @@
 /*
  * Unit tests for oci: media types, the input rules of bad-inputs.md 4.3
- * (M1-M4, M10, M11, M13), raw bytes, round trips, canonical output.
+ * (M1-M4, M10, M11, M13), raw bytes, round trips, canonical output, the
+ * JSON files of Docker archives (manifest.json, repositories).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -702,6 +703,211 @@ static void test_oci__layout_check(void **state)
     }
 }
 
+/* Docker archive manifest.json: the members used, others skipped at any depth. */
+static void test_oci__docker_archive_manifest_parse(void **state)
+{
+    (void)state;
+    const char *doc = "[{\"Config\":\"abc.json\",\"RepoTags\":[\"demo/busybox:arm64\",\"x:1\"],"
+                      "\"Layers\":[\"l1/layer.tar\",\"l2/layer.tar\"],"
+                      "\"LayerSources\":{\"sha256:1\":{\"size\":[1,-2.5e3,true,null,[[[{}]]]]}},"
+                      "\"Parent\":\"\"},\n"
+                      " { \"RepoTags\" : null , \"Layers\" : [ ] , \"Config\" : "
+                      "\"c\\u00e9\\n\\ud83d\\ude00.json\" }]";
+    struct gantry_oci_docker_archive_image *m = NULL;
+    size_t n = 0;
+    assert_int_equal(gantry_oci_docker_archive_manifest_parse(doc, strlen(doc), &m, &n, NULL), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(m[0].config, "abc.json");
+    assert_int_equal(m[0].n_repo_tags, 2);
+    assert_string_equal(m[0].repo_tags[0], "demo/busybox:arm64");
+    assert_string_equal(m[0].repo_tags[1], "x:1");
+    assert_null(m[0].repo_tags[2]);
+    assert_int_equal(m[0].n_layers, 2);
+    assert_string_equal(m[0].layers[1], "l2/layer.tar");
+    assert_null(m[0].layers[2]);
+    /* \u escapes, a surrogate pair joined into one 4-byte UTF-8 sequence */
+    assert_string_equal(m[1].config, "c\xc3\xa9\n\xf0\x9f\x98\x80.json");
+    assert_int_equal(m[1].n_repo_tags, 0);
+    assert_null(m[1].repo_tags);
+    assert_int_equal(m[1].n_layers, 0);
+    assert_null(m[1].layers);
+    gantry_oci_docker_archive_manifest_free(m, n);
+
+    assert_int_equal(gantry_oci_docker_archive_manifest_parse(" [ ] ", 5, &m, &n, NULL), 0);
+    assert_null(m);
+    assert_int_equal(n, 0);
+    gantry_oci_docker_archive_manifest_free(NULL, 0);
+}
+
+static void test_oci__docker_archive_manifest_round_trip(void **state)
+{
+    (void)state;
+    char tag[] = "a/b:1", cfg[] = "cfg.json", cfg2[] = "\xc3\xa9.json", l0[] = "x/layer.tar";
+    char l1[] = "quote\"back\\slash\x01/\n";
+    char *tags[] = {tag, NULL};
+    char *layers[] = {l0, l1, NULL};
+    struct gantry_oci_docker_archive_image imgs[] = {{cfg, tags, 1, layers, 2},
+                                                     {cfg2, NULL, 0, NULL, 0}};
+    _cleanup_buf_ struct gantry_buf out = GANTRY_BUF_INIT;
+    assert_int_equal(gantry_oci_docker_archive_manifest_to_json(imgs, 2, &out, NULL), 0);
+    /* Docker's member order, not sorted; absent arrays written as [] */
+    assert_string_equal(out.data,
+                        "[{\"Config\":\"cfg.json\",\"RepoTags\":[\"a/b:1\"],"
+                        "\"Layers\":[\"x/layer.tar\",\"quote\\\"back\\\\slash\\u0001/\\n\"]},"
+                        "{\"Config\":\"\xc3\xa9.json\",\"RepoTags\":[],\"Layers\":[]}]");
+    struct gantry_oci_docker_archive_image *back = NULL;
+    size_t n = 0;
+    assert_int_equal(gantry_oci_docker_archive_manifest_parse(out.data, out.len, &back, &n, NULL),
+                     0);
+    assert_int_equal(n, 2);
+    assert_string_equal(back[0].layers[1], l1);
+    assert_string_equal(back[0].repo_tags[0], tag);
+    assert_string_equal(back[1].config, cfg2);
+    /* the same images give the same bytes */
+    _cleanup_buf_ struct gantry_buf again = GANTRY_BUF_INIT;
+    assert_int_equal(gantry_oci_docker_archive_manifest_to_json(back, n, &again, NULL), 0);
+    assert_string_equal(again.data, out.data);
+    gantry_oci_docker_archive_manifest_free(back, n);
+
+    _cleanup_buf_ struct gantry_buf none = GANTRY_BUF_INIT;
+    assert_int_equal(gantry_oci_docker_archive_manifest_to_json(NULL, 0, &none, NULL), 0);
+    assert_string_equal(none.data, "[]");
+}
+
+static void expect_bad_docker_manifest(const char *doc, size_t len, enum gantry_error_code code,
+                                       const char *needle)
+{
+    _cleanup_error_ struct gantry_error *err = NULL;
+    struct gantry_oci_docker_archive_image dummy = {0}, *m = &dummy; /* must be reset */
+    size_t n = 99;
+    assert_int_equal(gantry_oci_docker_archive_manifest_parse(doc, len, &m, &n, &err), -1);
+    assert_non_null(err);
+    if (err->code != code || !strstr(err->message, needle) ||
+        !str_has_prefix(err->message, "invalid manifest.json: "))
+        fail_msg("'%.60s': got code %d '%s', want code %d with '%s'", doc, err->code, err->message,
+                 code, needle);
+    assert_null(m);
+    assert_int_equal(n, 0);
+}
+
+static void expect_bad_docker(const char *doc, const char *needle)
+{
+    expect_bad_docker_manifest(doc, strlen(doc), GANTRY_E_PARSE, needle);
+}
+
+static void test_oci__docker_archive_manifest_bad(void **state)
+{
+    (void)state;
+    expect_bad_docker("", "invalid JSON at line 1");
+    expect_bad_docker("{}", "not an array of images");
+    expect_bad_docker("[1]", "image 0 is not an object");
+    expect_bad_docker("[{\"Config\":\"a\"},{\"Layers\":[]}]", "image 1: missing 'Config'");
+    expect_bad_docker("[{\"Config\":null}]", "image 0: missing 'Config'");
+    expect_bad_docker("[{\"Config\":1}]", "image 0: 'Config' must be a string");
+    expect_bad_docker("[{\"Config\":\"a\",\"RepoTags\":\"a:1\"}]",
+                      "image 0: 'RepoTags' must be an array of strings");
+    expect_bad_docker("[{\"Config\":\"a\",\"Layers\":[\"x\",1]}]",
+                      "image 0: 'Layers[1]' must be a string");
+    /* the JSON rules are jansson's, with its messages */
+    expect_bad_docker("[{\"Config\":\"a\",\"Config\":\"b\"}]", "duplicate object key");
+    expect_bad_docker("[{\"Config\":\"a\"}] x", "end of file expected");
+    expect_bad_docker("[{\"Config\":\"a\"}", "']' expected");
+    expect_bad_docker("[{\"Config\":\"a\",\"X\":tru}]", "invalid token");
+    expect_bad_docker("[{\"Config\":\"a\\u0000\"}]", "\\u0000 is not allowed");
+    expect_bad_docker_manifest("[{\"Config\":\"a\0\"}]", 17, GANTRY_E_PARSE,
+                               "control character 0x0");
+    expect_bad_docker("[{\"Config\":\"a\\ud800\"}]", "invalid Unicode '\\uD800'");
+    expect_bad_docker("[{\"Config\":\"a\\udc00\"}]", "invalid Unicode '\\uDC00'");
+    expect_bad_docker("[{\"Config\":\"a\\ud800\\u0041\"}]", "invalid Unicode");
+    expect_bad_docker("[{\"Config\":\"a\\x\"}]", "invalid escape");
+    expect_bad_docker("[{\"Config\":\"a\tb\"}]", "control character 0x9");
+    expect_bad_docker("[{\"Config\":\"\xff\"}]", "unable to decode byte 0xff");
+    expect_bad_docker("\xef\xbb\xbf[]", "byte order mark");
+
+    /* nesting: jansson stops at JSON_PARSER_MAX_DEPTH, deep but legal values pass */
+    char deep[3001];
+    memset(deep, '[', sizeof(deep) - 1);
+    deep[sizeof(deep) - 1] = '\0';
+    _cleanup_free_ char *doc = xasprintf("[{\"Config\":\"a\",\"X\":%s}]", deep);
+    expect_bad_docker(doc, "maximum parsing depth reached");
+    memset(deep, '[', 1000);
+    memset(deep + 1000, ']', 1000);
+    deep[2000] = '\0';
+    _cleanup_free_ char *ok = xasprintf("[{\"Config\":\"a\",\"X\":%s}]", deep);
+    struct gantry_oci_docker_archive_image *m = NULL;
+    size_t n = 0;
+    assert_int_equal(gantry_oci_docker_archive_manifest_parse(ok, strlen(ok), &m, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    gantry_oci_docker_archive_manifest_free(m, n);
+
+    /* the 4 MiB cap, before parsing */
+    char *big = xmalloc(GANTRY_MANIFEST_MAX + 1);
+    memset(big, ' ', GANTRY_MANIFEST_MAX + 1);
+    big[0] = '[';
+    big[GANTRY_MANIFEST_MAX - 1] = ']';
+    assert_int_equal(
+        gantry_oci_docker_archive_manifest_parse(big, GANTRY_MANIFEST_MAX, &m, &n, NULL), 0);
+    expect_bad_docker_manifest(big, GANTRY_MANIFEST_MAX + 1, GANTRY_E_TOO_LARGE,
+                               "document too large: 4194305 bytes");
+    free(big);
+}
+
+static void test_oci__docker_archive_manifest_to_json_errors(void **state)
+{
+    (void)state;
+    _cleanup_error_ struct gantry_error *err = NULL;
+    _cleanup_buf_ struct gantry_buf out = GANTRY_BUF_INIT;
+    char bad[] = "l\xff/layer.tar", cfg[] = "c.json";
+    char *layers[] = {bad, NULL};
+    struct gantry_oci_docker_archive_image imgs[] = {{cfg, NULL, 0, layers, 1},
+                                                     {NULL, NULL, 0, NULL, 0}};
+    assert_int_equal(gantry_oci_docker_archive_manifest_to_json(&imgs[1], 1, &out, &err), -1);
+    assert_int_equal(err->code, GANTRY_E_INVALID_ARG);
+    assert_string_equal(err->message, "image 0 has no config");
+    gantry_error_free(steal_pointer(&err));
+    assert_int_equal(gantry_oci_docker_archive_manifest_to_json(imgs, 1, &out, &err), -1);
+    assert_int_equal(err->code, GANTRY_E_INVALID_ARG);
+    assert_string_equal(err->message, "manifest.json: 'Layers' is not valid UTF-8");
+    assert_int_equal(out.len, 0);
+    gantry_error_free(steal_pointer(&err));
+    /* a capped buffer: too large, and left as it was */
+    _cleanup_buf_ struct gantry_buf small = GANTRY_BUF_INIT_CAP(12);
+    assert_int_equal(gantry_buf_addstr(&small, "x"), 0);
+    bad[1] = 'a';
+    assert_int_equal(gantry_oci_docker_archive_manifest_to_json(imgs, 1, &small, &err), -1);
+    assert_int_equal(err->code, GANTRY_E_TOO_LARGE);
+    assert_string_equal(small.data, "x");
+}
+
+static void test_oci__docker_repositories_json(void **state)
+{
+    (void)state;
+    const struct gantry_oci_docker_repo_tag tags[] = {
+        {"x", "1", "bbb"}, {"demo/busybox", "arm64", "aaa"}, {"demo/busybox", "7", "aaa"},
+        {"x", "1", "ccc"}, {"q\"uote", "t", "\xc3\xa9"},
+    };
+    _cleanup_buf_ struct gantry_buf out = GANTRY_BUF_INIT;
+    assert_int_equal(gantry_oci_docker_repositories_to_json(tags, ARRAY_SIZE(tags), &out, NULL), 0);
+    /* keys sorted; a repo and tag given twice keeps the last layer */
+    assert_string_equal(out.data, "{\"demo/busybox\":{\"7\":\"aaa\",\"arm64\":\"aaa\"},"
+                                  "\"q\\\"uote\":{\"t\":\"\xc3\xa9\"},\"x\":{\"1\":\"ccc\"}}");
+    _cleanup_buf_ struct gantry_buf empty = GANTRY_BUF_INIT;
+    assert_int_equal(gantry_oci_docker_repositories_to_json(NULL, 0, &empty, NULL), 0);
+    assert_string_equal(empty.data, "{}");
+
+    _cleanup_error_ struct gantry_error *err = NULL;
+    const struct gantry_oci_docker_repo_tag no_tag[] = {{"x", NULL, "a"}};
+    assert_int_equal(gantry_oci_docker_repositories_to_json(no_tag, 1, &out, &err), -1);
+    assert_int_equal(err->code, GANTRY_E_INVALID_ARG);
+    assert_non_null(strstr(err->message, "repositories entry 0 lacks"));
+    gantry_error_free(steal_pointer(&err));
+    const struct gantry_oci_docker_repo_tag bad[] = {{"r\xff", "t", "a"}, {"r\xff", "u", "b"}};
+    assert_int_equal(gantry_oci_docker_repositories_to_json(bad, 2, &empty, &err), -1);
+    assert_int_equal(err->code, GANTRY_E_INVALID_ARG);
+    assert_non_null(strstr(err->message, "is not valid UTF-8"));
+    assert_string_equal(empty.data, "{}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -726,6 +932,11 @@ int main(void)
         cmocka_unit_test(test_oci__descriptor_json),
         cmocka_unit_test(test_oci__config_build),
         cmocka_unit_test(test_oci__layout_check),
+        cmocka_unit_test(test_oci__docker_archive_manifest_parse),
+        cmocka_unit_test(test_oci__docker_archive_manifest_round_trip),
+        cmocka_unit_test(test_oci__docker_archive_manifest_bad),
+        cmocka_unit_test(test_oci__docker_archive_manifest_to_json_errors),
+        cmocka_unit_test(test_oci__docker_repositories_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*
- * Unit tests for transfer's pure parts: docker manifest.json, archive
- * paths, image names from index.json annotations.
+ * Unit tests for transfer's pure parts: archive paths, image names from
+ * index.json annotations, the archive writer. Docker's manifest.json is
+ * tested with its model in test_oci.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,86 +13,6 @@
 
 #define SHA_HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SHA_A "sha256:" SHA_HEX
-
-static void test_transfer__docker_manifest_parse(void **state)
-{
-    (void)state;
-    const char *doc =
-        "[{\"Config\":\"abc.json\",\"RepoTags\":[\"demo/busybox:arm64\",\"x:1\"],"
-        "\"Layers\":[\"l1/layer.tar\",\"l2/layer.tar\"],"
-        "\"LayerSources\":{\"sha256:1\":{\"size\":[1,-2.5e3,true,null]}},"
-        "\"Parent\":\"\"},\n"
-        " { \"RepoTags\" : null , \"Layers\" : [ ] , \"Config\" : \"c\\u00e9\\n.json\" }]";
-    struct transfer_docker_manifest m;
-    assert_int_equal(transfer_docker_manifest_parse(doc, strlen(doc), &m, NULL), 0);
-    assert_int_equal(m.n_items, 2);
-    assert_string_equal(m.items[0].config, "abc.json");
-    assert_int_equal(m.items[0].n_repo_tags, 2);
-    assert_string_equal(m.items[0].repo_tags[0], "demo/busybox:arm64");
-    assert_string_equal(m.items[0].repo_tags[1], "x:1");
-    assert_null(m.items[0].repo_tags[2]);
-    assert_int_equal(m.items[0].n_layers, 2);
-    assert_string_equal(m.items[0].layers[1], "l2/layer.tar");
-    assert_string_equal(m.items[1].config, "c\xc3\xa9\n.json");
-    assert_int_equal(m.items[1].n_repo_tags, 0);
-    assert_int_equal(m.items[1].n_layers, 0);
-    transfer_docker_manifest_release(&m);
-    assert_int_equal(m.n_items, 0);
-}
-
-static void test_transfer__docker_manifest_round_trip(void **state)
-{
-    (void)state;
-    char tag[] = "a/b:1", cfg[] = "cfg.json", l0[] = "x/layer.tar";
-    char l1[] = "quote\"back\\slash\x01";
-    char *tags[] = {tag, NULL};
-    char *layers[] = {l0, l1, NULL};
-    struct transfer_docker_image img = {cfg, tags, 1, layers, 2};
-    struct transfer_docker_manifest m = {&img, 1}, back;
-    _cleanup_buf_ struct gantry_buf out = GANTRY_BUF_INIT;
-    transfer_docker_manifest_to_json(&m, &out);
-    assert_string_equal(out.data,
-                        "[{\"Config\":\"cfg.json\",\"RepoTags\":[\"a/b:1\"],"
-                        "\"Layers\":[\"x/layer.tar\",\"quote\\\"back\\\\slash\\u0001\"]}]\n");
-    assert_int_equal(transfer_docker_manifest_parse(out.data, out.len, &back, NULL), 0);
-    assert_int_equal(back.n_items, 1);
-    assert_string_equal(back.items[0].layers[1], layers[1]);
-    transfer_docker_manifest_release(&back);
-}
-
-static void expect_bad_manifest(const char *doc, const char *needle)
-{
-    _cleanup_error_ struct gantry_error *err = NULL;
-    struct transfer_docker_manifest m;
-    assert_int_equal(transfer_docker_manifest_parse(doc, strlen(doc), &m, &err), -1);
-    assert_non_null(err);
-    assert_int_equal(err->code, GANTRY_E_PARSE);
-    if (!strstr(err->message, needle))
-        fail_msg("'%s': message '%s' lacks '%s'", doc, err->message, needle);
-    assert_int_equal(m.n_items, 0);
-    assert_null(m.items);
-}
-
-static void test_transfer__docker_manifest_bad(void **state)
-{
-    (void)state;
-    expect_bad_manifest("", "expected an array");
-    expect_bad_manifest("{}", "expected an array");
-    expect_bad_manifest("[{\"Layers\":[]}]", "image without 'Config'");
-    expect_bad_manifest("[{\"Config\":\"a\",\"Config\":\"b\"}]", "duplicate key 'Config'");
-    expect_bad_manifest("[{\"Config\":\"a\"}] x", "trailing data");
-    expect_bad_manifest("[{\"Config\":\"a\"}", "expected ',' or ']'");
-    expect_bad_manifest("[{\"Config\":\"a\\u0000\"}]", "NUL");
-    expect_bad_manifest("[{\"Config\":\"a\\ud800\"}]", "surrogate");
-    expect_bad_manifest("[{\"Config\":\"a\tb\"}]", "control character");
-    expect_bad_manifest("[{\"Config\":\"a\",\"Layers\":[1]}]", "expected a string");
-    expect_bad_manifest("[{\"Config\":\"a\",\"X\":tru}]", "unexpected character");
-    char deep[300];
-    memset(deep, '[', sizeof(deep) - 1);
-    deep[sizeof(deep) - 1] = '\0';
-    _cleanup_free_ char *doc = xasprintf("[{\"Config\":\"a\",\"X\":%s}]", deep);
-    expect_bad_manifest(doc, "nested too deeply");
-}
 
 static void expect_clean(const char *in, const char *want)
 {
@@ -276,9 +197,6 @@ static void test_transfer__archive_out(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_transfer__docker_manifest_parse),
-        cmocka_unit_test(test_transfer__docker_manifest_round_trip),
-        cmocka_unit_test(test_transfer__docker_manifest_bad),
         cmocka_unit_test(test_transfer__path_clean),
         cmocka_unit_test(test_transfer__path_link_target),
         cmocka_unit_test(test_transfer__path_blob_digest),

@@ -14,7 +14,7 @@ int oci_recode(struct gantry_error **err, enum gantry_error_code code)
     return -1;
 }
 
-json_t *oci_load(const char *data, size_t len, struct gantry_error **err)
+json_t *oci_load_value(const char *data, size_t len, struct gantry_error **err)
 {
     if (len > GANTRY_MANIFEST_MAX) {
         gantry_error_set(err, GANTRY_E_TOO_LARGE, 0, "document too large: %zu bytes, limit %u", len,
@@ -34,7 +34,13 @@ json_t *oci_load(const char *data, size_t len, struct gantry_error **err)
                          jerr.line, jerr.column, jerr.text);
         return NULL;
     }
-    if (!json_is_object(root)) {
+    return root;
+}
+
+json_t *oci_load(const char *data, size_t len, struct gantry_error **err)
+{
+    json_t *root = oci_load_value(data, len, err);
+    if (root && !json_is_object(root)) {
         json_decref(root);
         gantry_error_set(err, GANTRY_E_PARSE, 0, "JSON document is not an object");
         return NULL;
@@ -149,8 +155,14 @@ static int dump_cb(const char *buf, size_t size, void *data)
 
 int oci_dump(const json_t *root, struct gantry_buf *out, struct gantry_error **err)
 {
+    return oci_dump_flags(root, JSON_SORT_KEYS, out, err);
+}
+
+int oci_dump_flags(const json_t *root, size_t flags, struct gantry_buf *out,
+                   struct gantry_error **err)
+{
     size_t old = out->len;
-    if (json_dump_callback(root, dump_cb, out, JSON_COMPACT | JSON_SORT_KEYS) < 0) {
+    if (json_dump_callback(root, dump_cb, out, JSON_COMPACT | flags) < 0) {
         out->len = old;
         out->data[old] = '\0';
         return gantry_error_set(err, GANTRY_E_TOO_LARGE, 0, "JSON document larger than %zu bytes",

@@ -33,9 +33,12 @@ static inline void cleanup_strvp(char ***v)
 /* load.c: documents */
 
 /*
- * Parse bytes as one JSON object: at most GANTRY_MANIFEST_MAX bytes, no
- * BOM, valid UTF-8, no duplicate keys, nothing after the value.
+ * Parse bytes as one JSON value: at most GANTRY_MANIFEST_MAX bytes, no
+ * BOM, valid UTF-8, no escaped NUL, no duplicate keys, nesting within jansson's
+ * JSON_PARSER_MAX_DEPTH, nothing after the value.
  */
+json_t *oci_load_value(const char *data, size_t len, struct gantry_error **err);
+/* oci_load_value, and the value must be an object. */
 json_t *oci_load(const char *data, size_t len, struct gantry_error **err);
 /*
  * Work out the kind of a loaded document (see gantry_oci_detect). *type is
@@ -46,6 +49,12 @@ int oci_classify(json_t *root, const char *expected, enum gantry_oci_kind *kind,
 int oci_check_schema_version(json_t *root, struct gantry_error **err);
 /* Append the canonical (compact, sorted keys) JSON of root to out. */
 int oci_dump(const json_t *root, struct gantry_buf *out, struct gantry_error **err);
+/*
+ * Append the compact JSON of root to out with extra jansson dump flags:
+ * 0 keeps members in insertion order (a format with a fixed member order).
+ */
+int oci_dump_flags(const json_t *root, size_t flags, struct gantry_buf *out,
+                   struct gantry_error **err);
 /* Copy a media type without parameters or surrounding blanks. */
 char *oci_mt_dup(const char *media_type);
 /* Keep a copy of the exact bytes and their sha256. */

@@ -86,7 +86,7 @@ static void release_descs(struct gantry_oci_descriptor *d, size_t n)
 }
 
 /* Build and store the OCI manifest of config cf and the image's layers. */
-static int store_manifest(struct load_ctx *c, const struct transfer_docker_image *ji,
+static int store_manifest(struct load_ctx *c, const struct gantry_oci_docker_archive_image *ji,
                           const struct load_file *cf, const struct gantry_oci_config *cfg,
                           struct load_image *img, struct gantry_error **err)
 {
@@ -121,7 +121,7 @@ static int store_manifest(struct load_ctx *c, const struct transfer_docker_image
     return rc;
 }
 
-static int add_names(const struct transfer_docker_image *ji, struct load_image *img,
+static int add_names(const struct gantry_oci_docker_archive_image *ji, struct load_image *img,
                      struct gantry_error **err)
 {
     for (size_t i = 0; i < ji->n_repo_tags; i++) {
@@ -135,7 +135,7 @@ static int add_names(const struct transfer_docker_image *ji, struct load_image *
     return 0;
 }
 
-static int docker_image(struct load_ctx *c, const struct transfer_docker_image *ji,
+static int docker_image(struct load_ctx *c, const struct gantry_oci_docker_archive_image *ji,
                         struct load_images *out, struct gantry_error **err)
 {
     _cleanup_buf_ struct gantry_buf raw = GANTRY_BUF_INIT;
@@ -155,15 +155,16 @@ static int docker_image(struct load_ctx *c, const struct transfer_docker_image *
 
 int load_finish_docker(struct load_ctx *c, struct load_images *out, struct gantry_error **err)
 {
-    struct transfer_docker_manifest mf;
-    if (transfer_docker_manifest_parse(c->docker_manifest.data, c->docker_manifest.len, &mf, err) <
-        0)
+    struct gantry_oci_docker_archive_image *imgs = NULL;
+    size_t n = 0;
+    if (gantry_oci_docker_archive_manifest_parse(c->docker_manifest.data, c->docker_manifest.len,
+                                                 &imgs, &n, err) < 0)
         return -1;
     int rc = 0;
-    if (mf.n_items == 0)
+    if (n == 0)
         rc = gantry_error_set(err, GANTRY_E_PARSE, 0, "manifest.json lists no image");
-    for (size_t i = 0; rc == 0 && i < mf.n_items; i++)
-        rc = docker_image(c, &mf.items[i], out, err);
-    transfer_docker_manifest_release(&mf);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = docker_image(c, &imgs[i], out, err);
+    gantry_oci_docker_archive_manifest_free(imgs, n);
     return rc;
 }

@@ -18,7 +18,7 @@
 
 #include "util.h"
 
-/* One line of the repositories file. */
+/* One name of the repositories file (gantry_oci_docker_repo_tag borrows these). */
 struct repo_tag {
     char *repo; /* "demo/busybox" */
     char *tag;  /* "arm64" */
@@ -29,7 +29,8 @@ struct docker_save {
     struct gantry_store *s;
     struct transfer_out *o;
     int scratch;
-    struct transfer_docker_manifest mf;
+    struct gantry_oci_docker_archive_image *images; /* manifest.json */
+    size_t n_images;
     struct repo_tag *repos;
     size_t n_repos;
 };
@@ -120,47 +121,19 @@ static void add_repositories(struct docker_save *ds, const char *tag, const char
         xstrndup(top_layer, slash ? (size_t)(slash - top_layer) : strlen(top_layer))};
 }
 
-/* {"repo":{"tag":"<top layer dir>",...},...}, each repository once. */
-static void repositories_json(const struct docker_save *ds, struct gantry_buf *out)
-{
-    bool first_repo = true;
-    put(out, "{");
-    for (size_t i = 0; i < ds->n_repos; i++) {
-        bool seen = false;
-        for (size_t k = 0; k < i; k++)
-            seen = seen || strcmp(ds->repos[k].repo, ds->repos[i].repo) == 0;
-        if (seen)
-            continue;
-        put(out, first_repo ? "" : ",");
-        first_repo = false;
-        transfer_json_add_string(out, ds->repos[i].repo);
-        put(out, ":{");
-        for (size_t k = i, n = 0; k < ds->n_repos; k++) {
-            if (strcmp(ds->repos[k].repo, ds->repos[i].repo) != 0)
-                continue;
-            put(out, n++ ? "," : "");
-            transfer_json_add_string(out, ds->repos[k].tag);
-            put(out, ":");
-            transfer_json_add_string(out, ds->repos[k].id);
-        }
-        put(out, "}");
-    }
-    put(out, "}\n");
-}
-
 /* The manifest.json entry of an image; another name of the same image joins it. */
-static struct transfer_docker_image *mf_entry(struct docker_save *ds, const char *config_path,
-                                              bool *fresh)
+static struct gantry_oci_docker_archive_image *mf_entry(struct docker_save *ds,
+                                                        const char *config_path, bool *fresh)
 {
-    for (size_t i = 0; i < ds->mf.n_items; i++) {
-        if (strcmp(ds->mf.items[i].config, config_path) == 0) {
+    for (size_t i = 0; i < ds->n_images; i++) {
+        if (strcmp(ds->images[i].config, config_path) == 0) {
             *fresh = false;
-            return &ds->mf.items[i];
+            return &ds->images[i];
         }
     }
-    ds->mf.items = xrealloc(ds->mf.items, (ds->mf.n_items + 1) * sizeof(*ds->mf.items));
-    struct transfer_docker_image *img = &ds->mf.items[ds->mf.n_items++];
-    *img = (struct transfer_docker_image){.config = xstrdup(config_path)};
+    ds->images = xrealloc(ds->images, (ds->n_images + 1) * sizeof(*ds->images));
+    struct gantry_oci_docker_archive_image *img = &ds->images[ds->n_images++];
+    *img = (struct gantry_oci_docker_archive_image){.config = xstrdup(config_path)};
     *fresh = true;
     return img;
 }
@@ -173,8 +146,8 @@ static void strv_push(char ***v, size_t *n, char *s)
 }
 
 static int save_layers(struct docker_save *ds, const struct gantry_oci_manifest *m,
-                       const struct gantry_oci_config *c, struct transfer_docker_image *img,
-                       struct gantry_error **err)
+                       const struct gantry_oci_config *c,
+                       struct gantry_oci_docker_archive_image *img, struct gantry_error **err)
 {
     if (m->n_layers != c->n_diff_ids)
         return gantry_error_set(err, GANTRY_E_PARSE, 0,
@@ -200,7 +173,7 @@ static int save_one(struct docker_save *ds, const struct save_item *item,
         return gantry_error_prefix(err, "config %s", m->config.digest);
     _cleanup_free_ char *cpath = xasprintf("%s.json", gantry_digest_hex(m->config.digest));
     bool fresh;
-    struct transfer_docker_image *img = mf_entry(ds, cpath, &fresh);
+    struct gantry_oci_docker_archive_image *img = mf_entry(ds, cpath, &fresh);
     int rc = transfer_out_add_bytes(ds->o, cpath, raw.data, raw.len, err);
     if (rc == 0 && fresh)
         rc = save_layers(ds, m, c, img, err);
@@ -230,12 +203,20 @@ static int save_item(struct docker_save *ds, const struct save_item *item,
     return rc;
 }
 
+/* manifest.json and repositories, each ending with a newline as gantry always wrote them. */
 static int save_metadata(struct docker_save *ds, struct gantry_error **err)
 {
     _cleanup_buf_ struct gantry_buf mf = GANTRY_BUF_INIT;
     _cleanup_buf_ struct gantry_buf repos = GANTRY_BUF_INIT;
-    transfer_docker_manifest_to_json(&ds->mf, &mf);
-    repositories_json(ds, &repos);
+    _cleanup_free_ struct gantry_oci_docker_repo_tag *tags = xcalloc(ds->n_repos, sizeof(*tags));
+    for (size_t i = 0; i < ds->n_repos; i++)
+        tags[i] = (struct gantry_oci_docker_repo_tag){ds->repos[i].repo, ds->repos[i].tag,
+                                                      ds->repos[i].id};
+    if (gantry_oci_docker_archive_manifest_to_json(ds->images, ds->n_images, &mf, err) < 0 ||
+        gantry_oci_docker_repositories_to_json(tags, ds->n_repos, &repos, err) < 0)
+        return -1;
+    put(&mf, "\n");
+    put(&repos, "\n");
     if (transfer_out_add_bytes(ds->o, "manifest.json", mf.data, mf.len, err) < 0)
         return -1;
     return transfer_out_add_bytes(ds->o, "repositories", repos.data, repos.len, err);
@@ -258,7 +239,7 @@ int transfer_save_docker(struct gantry_store *s, const struct save_item *items, 
     if (rc == 0)
         rc = save_metadata(&ds, err);
     close(ds.scratch);
-    transfer_docker_manifest_release(&ds.mf);
+    gantry_oci_docker_archive_manifest_free(ds.images, ds.n_images);
     for (size_t i = 0; i < ds.n_repos; i++) {
         free(ds.repos[i].repo);
         free(ds.repos[i].tag);

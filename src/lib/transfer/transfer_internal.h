@@ -1,6 +1,7 @@
 /*
- * transfer internals: the pure helpers (archive paths, image names, the
- * docker manifest.json model) shared by save and load, and unit-tested.
+ * transfer internals: the pure helpers (archive paths, image names) shared
+ * by save and load, and unit-tested. The JSON files of a docker archive
+ * (manifest.json, repositories) are modelled in oci (gantry/oci.h).
  */
 #ifndef GANTRY_TRANSFER_INTERNAL_H
 #define GANTRY_TRANSFER_INTERNAL_H
@@ -12,38 +13,6 @@
 #include <gantry/transfer.h>
 
 struct gantry_store;
-
-/* One image of a docker archive's manifest.json; every string owned. */
-struct transfer_docker_image {
-    char *config;     /* path of the config file in the archive */
-    char **repo_tags; /* "demo/busybox:arm64"; NULL-terminated, NULL if none */
-    size_t n_repo_tags;
-    char **layers; /* paths of the uncompressed layer tars, base first */
-    size_t n_layers;
-};
-
-/* The whole manifest.json: an array of images. */
-struct transfer_docker_manifest {
-    struct transfer_docker_image *items;
-    size_t n_items;
-};
-
-/*
- * Parse manifest.json (pure). Members other than Config, RepoTags and
- * Layers are skipped; RepoTags may be null. On success the caller
- * releases *out. Errors: GANTRY_E_PARSE "invalid manifest.json: <why>",
- * GANTRY_E_TOO_LARGE over GANTRY_MANIFEST_MAX; *out is left empty.
- */
-int transfer_docker_manifest_parse(const char *data, size_t len,
-                                   struct transfer_docker_manifest *out,
-                                   struct gantry_error **err) GANTRY_WUR;
-/* Free the items of m and zero it; NULL is a no-op. */
-void transfer_docker_manifest_release(struct transfer_docker_manifest *m);
-/* Append m as JSON (one line, newline-terminated) to out (unbounded). */
-void transfer_docker_manifest_to_json(const struct transfer_docker_manifest *m,
-                                      struct gantry_buf *out);
-/* Append s as a JSON string literal to out (unbounded). */
-void transfer_json_add_string(struct gantry_buf *out, const char *s);
 
 /*
  * A tar path made relative and clean: leading "/" and "./", empty and "."
