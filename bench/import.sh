@@ -25,13 +25,13 @@ rm -rf "$store"
 
 row() { # name secs rss
     awk -v n="$1" -v s="$2" -v r="$3" -v mb="$mb" -v base="$igzip_secs" \
-        'BEGIN{printf "| %-34s | %7.2f | %8.0f | %6.2fx | %7.1f |\n", n, s, mb/s, s/base, r/1024}'
+        'BEGIN{printf "| %-36s | %7.2f | %8.0f | %6.2fx | %7.1f |\n", n, s, mb/s, s/base, r/1024}'
 }
 echo
 echo "import of a ${mb} MB rootfs tarball (best of $runs; ratio = time / igzip pipeline time)"
 echo
-echo "| command                            | seconds |     MB/s |   ratio | RSS MiB |"
-echo "| ---------------------------------- | ------- | -------- | ------- | ------- |"
+echo "| command                              | seconds |     MB/s |   ratio | RSS MiB |"
+echo "| ------------------------------------ | ------- | -------- | ------- | ------- |"
 row "gantry import (gzip, igzip level 1)" "$gantry_secs" "$gantry_rss"
 row "gantry import --compression zstd" "$gantry_zstd_secs" "$gantry_zstd_rss"
 row "igzip -1 | sha256sum" "$igzip_secs" "$igzip_rss"
