@@ -1,0 +1,252 @@
+/*
+ * Blob uploads (distribution-spec "Pushing blobs"): an optional
+ * cross-repository mount, then POST for a session and either one PUT with
+ * the whole blob or chunked PATCHes with Content-Range and a closing PUT.
+ * Each Location (relative or absolute, H11) names where the session goes
+ * next. A failed chunk asks the registry how much it has (GET <location>,
+ * Range) and goes on from there (H5, 416); a lost session starts over.
+ */
+#include <inttypes.h>
+
+#include "registry_internal.h"
+
+struct upload {
+    struct gantry_registry_client *c;
+    struct reg_host *h;
+    const struct gantry_ref *ref;
+    const struct gantry_registry_blob_push *p;
+    char *scope;
+    char *location;
+    bool restart; /* the failure may go away with a new session */
+};
+
+static int take_location(struct upload *u, const struct reg_response *resp,
+                         struct gantry_error **err)
+{
+    if (!resp->location)
+        return gantry_error_set_http(err, GANTRY_E_NETWORK, (int)resp->status,
+                                     "HTTP %ld without an upload Location", resp->status);
+    char *next = NULL;
+    if (reg_url_resolve(resp->url, resp->location, &next, err) < 0)
+        return gantry_error_prefix(err, "upload Location");
+    free(u->location);
+    u->location = next;
+    return 0;
+}
+
+/* POST a session, or a mount (1 when the registry mounted the blob). */
+static int start(struct upload *u, bool mount, struct gantry_error **err)
+{
+    _cleanup_free_ char *base = reg_v2_path(u->ref, "blobs/uploads/");
+    _cleanup_free_ char *q1 = mount ? reg_url_add_query(base, "mount", u->p->digest) : NULL;
+    _cleanup_free_ char *path = mount ? reg_url_add_query(q1, "from", u->p->mount_from) : NULL;
+    struct reg_request req = {
+        .method = "POST",
+        .path = mount ? path : base,
+        .scope = u->scope,
+        .body_cap = REG_ERROR_BODY_MAX,
+    };
+    struct reg_response resp;
+    reg_response_init(&resp);
+    int r = reg_request_do(u->c, u->h, &req, true, &resp, err);
+    if (r == 0 && mount && resp.status == 201)
+        r = 1;
+    else if (r == 0 && resp.status == 202)
+        r = take_location(u, &resp, err);
+    else if (r == 0)
+        r = reg_http_error(&resp, mount ? "mount" : "start upload", err);
+    else
+        u->restart = resp.transient;
+    reg_response_release(&resp);
+    return r;
+}
+
+/* A request on the session; the next Location is taken from a 2xx. */
+static int session_request(struct upload *u, struct reg_request *req, bool retry,
+                           struct reg_response *resp, struct gantry_error **err)
+{
+    req->url = u->location;
+    req->scope = u->scope;
+    req->body_cap = REG_ERROR_BODY_MAX;
+    if (reg_request_do(u->c, u->h, req, retry, resp, err) < 0) {
+        u->restart = resp->transient;
+        return -1;
+    }
+    if (resp->status >= 200 && resp->status < 300 && resp->location &&
+        take_location(u, resp, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* How much of the blob the session holds (GET <location>: 204 + Range). */
+static int session_offset(struct upload *u, uint64_t *offset, struct gantry_error **err)
+{
+    struct reg_request req = {.method = "GET"};
+    struct reg_response resp;
+    reg_response_init(&resp);
+    int r = session_request(u, &req, true, &resp, err);
+    *offset = 0;
+    if (r == 0 && resp.status != 204 && resp.status != 200) {
+        u->restart = resp.status == 404 || reg_status_retryable(resp.status);
+        r = reg_http_error(&resp, "upload status", err);
+    } else if (r == 0 && resp.range &&
+               reg_upload_range_parse(resp.range, strlen(resp.range), offset) < 0) {
+        r = gantry_error_set(err, GANTRY_E_PARSE, 0, "upload status: invalid Range '%.80s'",
+                             resp.range);
+    }
+    reg_response_release(&resp);
+    return r;
+}
+
+static int finish(struct upload *u, const struct reg_body *body, struct gantry_error **err)
+{
+    char *with_digest = reg_url_add_query(u->location, "digest", u->p->digest);
+    free(u->location);
+    u->location = with_digest;
+    struct reg_request req = {
+        .method = "PUT",
+        .content_type = "application/octet-stream",
+        .body = body,
+    };
+    struct reg_response resp;
+    reg_response_init(&resp);
+    /* With the whole blob in it, a retry needs a new session (u->restart). */
+    int r = session_request(u, &req, body == NULL, &resp, err);
+    if (r == 0 && resp.status != 201 && resp.status != 204 && resp.status != 200) {
+        u->restart = reg_status_retryable(resp.status) || resp.status == 404;
+        r = reg_http_error(&resp, "finish upload", err);
+    }
+    reg_response_release(&resp);
+    return r;
+}
+
+/* PATCH one chunk; *offset moves to what the registry acknowledged. */
+static int patch_chunk(struct upload *u, uint64_t *offset, struct gantry_error **err)
+{
+    uint64_t left = (uint64_t)u->p->size - *offset;
+    uint64_t n = left < u->p->chunk_size ? left : u->p->chunk_size;
+    _cleanup_free_ char *range = reg_chunk_range_header(*offset, n);
+    struct reg_body body = {.read = u->p->read, .user = u->p->user, .offset = *offset, .len = n};
+    struct reg_request req = {
+        .method = "PATCH",
+        .content_type = "application/octet-stream",
+        .extra_header = range,
+        .body = &body,
+    };
+    struct reg_response resp;
+    reg_response_init(&resp);
+    int r = session_request(u, &req, false, &resp, err);
+    if (r == 0 && resp.status == 202) {
+        uint64_t next = *offset + n;
+        if (resp.range && reg_upload_range_parse(resp.range, strlen(resp.range), &next) < 0)
+            next = *offset + n;
+        *offset = next <= *offset + n ? next : *offset + n;
+    } else if (r == 0) {
+        u->restart = resp.status == 416 || reg_status_retryable(resp.status);
+        r = reg_http_error(&resp, "upload chunk", err);
+    }
+    reg_response_release(&resp);
+    return r;
+}
+
+static int chunked(struct upload *u, struct gantry_error **err)
+{
+    uint64_t offset = 0;
+    unsigned fails = 0;
+    while (offset < (uint64_t)u->p->size) {
+        uint64_t before = offset;
+        u->restart = false;
+        if (patch_chunk(u, &offset, err) == 0) {
+            fails = offset > before ? 0 : fails + 1;
+            if (fails <= (unsigned)u->c->opts.max_retries)
+                continue;
+            return gantry_error_set(err, GANTRY_E_NETWORK, 0, "upload stalls at byte %" PRIu64,
+                                    offset);
+        }
+        if (!u->restart || (int)fails++ >= u->c->opts.max_retries)
+            return -1;
+        gantry_log(GANTRY_LOG_DEBUG, "upload chunk at %" PRIu64 ": %s; asking the registry", before,
+                   err && *err ? (*err)->message : "failed");
+        reg_retry_wait(u->c, fails - 1, NULL);
+        if (err) {
+            gantry_error_free(*err);
+            *err = NULL;
+        }
+        u->restart = false;
+        if (session_offset(u, &offset, err) < 0)
+            return -1; /* u->restart tells whether a new session may help */
+    }
+    return finish(u, NULL, err);
+}
+
+static int upload_once(struct upload *u, struct gantry_error **err)
+{
+    u->restart = false;
+    /* A mount answered 202 already opened a session. */
+    if (!u->location && start(u, false, err) < 0)
+        return -1;
+    if ((uint64_t)u->p->size <= u->p->chunk_size) {
+        struct reg_body body = {
+            .read = u->p->read, .user = u->p->user, .len = (uint64_t)u->p->size};
+        return finish(u, &body, err);
+    }
+    return chunked(u, err);
+}
+
+static int upload(struct upload *u, struct gantry_error **err)
+{
+    for (unsigned attempt = 0;; attempt++) {
+        if (upload_once(u, err) == 0)
+            return 0;
+        if (!u->restart || (int)attempt >= u->c->opts.max_retries)
+            return -1;
+        gantry_log(GANTRY_LOG_DEBUG, "upload of %s: %s; starting over", u->p->digest,
+                   err && *err ? (*err)->message : "failed");
+        reg_retry_wait(u->c, attempt, NULL);
+        free(u->location);
+        u->location = NULL;
+        if (err) {
+            gantry_error_free(*err);
+            *err = NULL;
+        }
+    }
+}
+
+static int push_checks(const struct gantry_registry_blob_push *p, struct gantry_error **err)
+{
+    if (!p->digest || gantry_digest_validate(p->digest, strlen(p->digest), NULL, err) < 0)
+        return err && *err ? -1 : gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "no digest");
+    if (p->size < 0 || !p->read)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "no size or data source");
+    return 0;
+}
+
+int gantry_registry_push_blob(struct gantry_registry_client *c, const struct gantry_ref *ref,
+                              const struct gantry_registry_blob_push *p, bool *mounted,
+                              struct gantry_error **err)
+{
+    _cleanup_free_ char *repo = gantry_ref_repository(ref);
+    if (mounted)
+        *mounted = false;
+    struct gantry_registry_blob_push pp = *p;
+    if (pp.chunk_size == 0)
+        pp.chunk_size = REG_CHUNK_DEFAULT;
+    bool mount = pp.mount_from && *pp.mount_from && strcmp(pp.mount_from, ref->path) != 0;
+    _cleanup_free_ char *own = reg_scope_repo(ref->path, "pull,push");
+    _cleanup_free_ char *from = mount ? reg_scope_repo(pp.mount_from, "pull") : NULL;
+    struct upload u = {.c = c, .ref = ref, .p = &pp, .scope = reg_scope_merge(own, from)};
+    int r = push_checks(&pp, err);
+    if (r == 0 && !(u.h = reg_host_get(c, ref->domain, err)))
+        r = -1;
+    if (r == 0 && mount) {
+        r = start(&u, true, err);
+        if (r == 1 && mounted)
+            *mounted = true;
+    }
+    if (r == 0)
+        r = upload(&u, err);
+    free(u.scope);
+    free(u.location);
+    return r < 0 ? gantry_error_prefix(err, "push blob '%s@%s'", repo, p->digest ? p->digest : "")
+                 : 0;
+}
