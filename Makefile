@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps fixtures build test asan asan-test check demo bench format format-check clean
+.PHONY: all deps fixtures build test asan asan-test check demo bench fuzz format format-check clean
 
 all: build
 
@@ -46,6 +46,11 @@ demo: deps fixtures build
 
 bench: deps fixtures build
 	bash bench/import.sh
+
+# libFuzzer targets, FUZZ_SECONDS each (build-fuzz, clang; docs/fuzzing.md).
+FUZZ_SECONDS ?= 20
+fuzz: deps
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
