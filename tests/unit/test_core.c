@@ -32,6 +32,16 @@ static void test_core__error_http_status(void **state)
     assert_string_equal(gantry_error_code_name(err->code), "unauthorized");
 }
 
+static void test_core__error_is_one_line(void **state)
+{
+    (void)state;
+    _cleanup_error_ struct gantry_error *err = NULL;
+    gantry_error_set(&err, GANTRY_E_PARSE, 0, "media type '%s'", "a\nb\tc\x1b[0m");
+    assert_string_equal(err->message, "media type 'a\\nb\\tc\\x1b[0m'");
+    gantry_error_prefix(&err, "pull '%s'", "x\ry");
+    assert_string_equal(err->message, "pull 'x\\x0dy': media type 'a\\nb\\tc\\x1b[0m'");
+}
+
 static void test_core__buf_invariants(void **state)
 {
     (void)state;
@@ -68,6 +78,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_core__error_set_and_prefix),
         cmocka_unit_test(test_core__error_http_status),
+        cmocka_unit_test(test_core__error_is_one_line),
         cmocka_unit_test(test_core__buf_invariants),
         cmocka_unit_test(test_core__buf_cap),
     };

@@ -658,6 +658,11 @@ static void test_oci__descriptor_json(void **state)
     gantry_oci_descriptor_release(NULL);
     assert_int_equal(gantry_oci_descriptor_parse("{\"size\":1}", 10, &d, &err), -1);
     assert_null(d.media_type);
+    /* found by fuzz_oci: an empty media type parsed but could not be written */
+    static const char empty_mt[] = "{\"mediaType\":\"\",\"digest\":\"" DA "\",\"size\":0}";
+    assert_int_equal(gantry_oci_descriptor_parse(empty_mt, strlen(empty_mt), &d, &err), -1);
+    assert_non_null(strstr(err->message, "empty 'mediaType'"));
+    assert_null(d.media_type);
 }
 
 static void test_oci__config_build(void **state)

@@ -107,6 +107,9 @@ static const struct parse_case parse_cases[] = {
     {"linux(+gpu)", "linux(+gpu)/amd64"},
     {"linux(+a%2Bb+c%2fd)/arm64", "linux(+a%2Bb+c%2Fd)/arm64"},
     {"linux(1.0%28x%29%25)/amd64", "linux(1.0%28x%29%25)/amd64"},
+    /* found by fuzz_platform: decoded bytes outside the component set */
+    {"linux(%20)/amd64", "linux(%20)/amd64"},
+    {"linux(+a%1Bb)/amd64", "linux(+a%1Bb)/amd64"},
     {"linux()/amd64", "linux/amd64"},
     /* anything goes for os/arch pairs */
     {"unknown/unknown", "unknown/unknown"},

@@ -24,6 +24,40 @@ const char *gantry_error_code_name(enum gantry_error_code code)
     return code_names[code];
 }
 
+/*
+ * Messages are one line whatever they quote: control bytes (a newline in a
+ * hostile manifest's media type, an escape sequence in a reference) become
+ * \n, \t or \xNN. Takes ownership of msg.
+ */
+static char *one_line(char *msg)
+{
+    size_t extra = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            extra += 3;
+    if (!extra)
+        return msg;
+    char *out = xmalloc(strlen(msg) + extra + 1);
+    char *o = out;
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p == '\n' || *p == '\t') {
+            *o++ = '\\';
+            *o++ = *p == '\n' ? 'n' : 't';
+        } else if (*p < 0x20 || *p == 0x7f) {
+            static const char hex[] = "0123456789abcdef";
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        } else {
+            *o++ = (char)*p;
+        }
+    }
+    *o = '\0';
+    free(msg);
+    return out;
+}
+
 void gantry_error_free(struct gantry_error *err)
 {
     if (!err)
@@ -49,7 +83,7 @@ int gantry_error_setv(struct gantry_error **err, enum gantry_error_code code, in
     struct gantry_error *e = xcalloc(1, sizeof(*e));
     e->code = code;
     e->errno_value = errnum;
-    e->message = msg;
+    e->message = one_line(msg);
     *err = e;
     return -1;
 }
@@ -86,6 +120,7 @@ int gantry_error_prefix(struct gantry_error **err, const char *fmt, ...)
     if (vasprintf(&ctx, fmt, ap) < 0)
         oom();
     va_end(ap);
+    ctx = one_line(ctx);
     char *full = xasprintf("%s: %s", ctx, (*err)->message);
     free(ctx);
     free((*err)->message);

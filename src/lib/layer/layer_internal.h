@@ -31,7 +31,7 @@ static inline void layer_locale_leave(locale_t *old)
         uselocale(*old);
 }
 
-#define _cleanup_locale_ __attribute__((cleanup(layer_locale_leave)))
+#define _cleanup_locale_ __attribute__((cleanup(layer_locale_leave), unused))
 
 /*
  * Background SHA-256: buffers pushed are hashed in order on a helper

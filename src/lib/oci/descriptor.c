@@ -174,6 +174,10 @@ int oci_descriptor_from_json(json_t *obj, struct gantry_oci_descriptor *out,
         oci_get_string(obj, "artifactType", false, &d.artifact_type, err) < 0 ||
         oci_get_string(obj, "data", false, &d.data, err) < 0)
         return -1;
+    /* An empty media type could never be written back (descriptor.md: it
+     * MUST be present, and a type names something). */
+    if (!*d.media_type)
+        return gantry_error_set(err, GANTRY_E_PARSE, 0, "descriptor has an empty 'mediaType'");
     d.extra = unknown_members(obj);
     *out = d;
     memset(&d, 0, sizeof(d));

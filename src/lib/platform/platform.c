@@ -407,12 +407,16 @@ void gantry_platform_copy(struct gantry_platform *dst, const struct gantry_platf
     }
 }
 
-/* Append v to b with '%', '+', '(', ')' and '/' %-encoded. */
+/*
+ * Append v to b with every byte outside [A-Za-z0-9_.-] %-encoded ('%', '+',
+ * '(', ')', '/' and also spaces or control bytes a decoded option may hold),
+ * so that what we format always parses back.
+ */
 static int add_encoded(struct gantry_buf *b, const char *v)
 {
     for (; v && *v; v++) {
-        int r = strchr("%+()/", *v) ? gantry_buf_addf(b, "%%%02X", (unsigned char)*v)
-                                    : gantry_buf_add(b, v, 1);
+        int r = !is_component_char(*v) ? gantry_buf_addf(b, "%%%02X", (unsigned char)*v)
+                                       : gantry_buf_add(b, v, 1);
         if (r < 0)
             return -1;
     }
