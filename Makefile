@@ -35,14 +35,15 @@ asan-test: asan fixtures
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
 
-# Every test: deps, the normal build's tests, the sanitizer build's, then
-# each fuzz target briefly (CHECK_FUZZ_SECONDS each).
+# Every test: deps, each fuzz target briefly (CHECK_FUZZ_SECONDS each),
+# the normal build's tests, then the sanitizer build's (ctest's summary
+# line closes the output).
 CHECK_FUZZ_SECONDS ?= 10
 check: deps
 	$(MAKE) format-check
+	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(MAKE) test
 	$(MAKE) asan-test
-	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 demo: deps fixtures build
 	bash scripts/demo.sh
