@@ -131,6 +131,13 @@ GANTRY_API int gantry_buf_read_file(struct gantry_buf *b, const char *path,
 GANTRY_API int gantry_buf_read_fd(struct gantry_buf *b, int fd,
                                   struct gantry_error **err) GANTRY_WUR;
 
+/*
+ * Write all len bytes of data to fd, resuming after short writes and EINTR.
+ * Returns 0, or -1 with errno set as write(2) does, so that the caller
+ * names the file in its own error.
+ */
+GANTRY_API int gantry_write_all(int fd, const void *data, size_t len) GANTRY_WUR;
+
 /* Log and progress hooks: the library never prints. */
 enum gantry_log_level {
     GANTRY_LOG_DEBUG,

@@ -133,6 +133,12 @@ GANTRY_API int gantry_image_import(struct gantry_store *s, int fd, const char *r
                                    char image_id[GANTRY_DIGEST_MAX],
                                    struct gantry_error **err) GANTRY_WUR;
 
+/*
+ * The OCI media type under which gantry stores a layer blob compressed
+ * with c (import, load): ...layer.v1.tar, tar+gzip or tar+zstd. Static.
+ */
+GANTRY_API const char *gantry_image_layer_media_type(enum gantry_compression c);
+
 /* One platform of a listed image. */
 struct gantry_image_platform {
     char *name;   /* "linux/arm/v7" (gantry_platform_format), owned */

@@ -83,6 +83,14 @@ GANTRY_API int gantry_transfer_save(struct gantry_store *s, const char *const *r
                                     struct gantry_error **err) GANTRY_WUR;
 
 /*
+ * gantry_transfer_save writing to fd (borrowed, not closed). Errors: as
+ * gantry_transfer_save, GANTRY_E_IO "write archive" for the file.
+ */
+GANTRY_API int gantry_transfer_save_fd(struct gantry_store *s, const char *const *refs,
+                                       size_t n_refs, const struct gantry_transfer_save_opts *opts,
+                                       int fd, struct gantry_error **err) GANTRY_WUR;
+
+/*
  * gantry_transfer_save into the file path: the archive is written to a
  * temporary file beside it, synced, and renamed over path at the end, so
  * path holds a complete archive or is untouched. When opts->scratch_dir is
@@ -147,6 +155,113 @@ GANTRY_API int gantry_transfer_load_fd(struct gantry_store *s, int fd,
 
 /* Free the items of r and zero it; NULL is a no-op. */
 GANTRY_API void gantry_transfer_load_result_release(struct gantry_transfer_load_result *r);
+
+/*
+ * Pulling and pushing: between the store and a registry (`gantry pull`,
+ * `gantry push`). See docs/pull.md and docs/push.md.
+ *
+ * Basic outline of a pull:
+ *
+ *     struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
+ *     struct gantry_transfer_pull_opts po = {.platform = NULL};  // the host's
+ *     struct gantry_transfer_result res = {0};
+ *     if (gantry_transfer_pull(store, c, "alpine:3", &po, &res, &err) < 0)
+ *         ...;        // the name is untouched; only complete, verified blobs stay
+ *     printf("Digest: %s\n", res.digest);
+ *     gantry_transfer_result_release(&res);
+ *
+ * A push is the same with gantry_transfer_push(store, c, "app:1", NULL, ...):
+ * blobs the registry has are skipped, the rest uploaded, then the child
+ * manifests, then the index, the tag last.
+ */
+
+struct gantry_registry_client;
+
+/* Default number of blobs moved at once. */
+#define GANTRY_TRANSFER_DEFAULT_JOBS 4u
+
+/* Options for pulling; zero-initialise. */
+struct gantry_transfer_pull_opts {
+    /* The platform to pull from an index (NULL: the host's). With a single
+     * manifest, a platform given here must match its config. */
+    const struct gantry_platform *platform;
+    bool all_platforms; /* every image manifest of an index, attestations too */
+    unsigned jobs;      /* blobs fetched at once; 0: GANTRY_TRANSFER_DEFAULT_JOBS */
+};
+
+/* What a pull or a push did. name is owned. */
+struct gantry_transfer_result {
+    char *name;                     /* full reference written (store or registry) */
+    char digest[GANTRY_DIGEST_MAX]; /* top-level manifest or index digest */
+    char *media_type;               /* its media type (owned) */
+    int64_t size;                   /* its size */
+    bool changed;        /* pull: the name pointed elsewhere before; push: a manifest was written */
+    size_t blobs_copied; /* blobs fetched or uploaded */
+    size_t blobs_present;    /* blobs the destination had already */
+    size_t blobs_mounted;    /* push: blobs mounted from another repository */
+    size_t manifests_copied; /* manifests and indexes written */
+    uint64_t bytes_copied;   /* bytes of the blobs copied */
+};
+
+/*
+ * Pull ref (a reference string, normalized) from its registry through c
+ * (borrowed) into the store s. The manifest is fetched by tag or digest;
+ * for an index, the entry that suits opts->platform best is chosen
+ * (gantry_platform_match_rank; attestations and unknown platforms
+ * skipped), or every image manifest with opts->all_platforms. Config and
+ * layers stream into store blob writers, opts->jobs at a time, each
+ * verified against its digest and size; blobs already in the store are
+ * skipped. Then the child manifests, the index (all its children listed,
+ * only the pulled ones local) and, last, the name ref (its full form)
+ * are written. Progress goes through gantry_progress ("downloading",
+ * "pull complete", "already exists"). On success *out (zeroed first) is
+ * the caller's to release. Errors: GANTRY_E_INVALID_ARG (reference),
+ * GANTRY_E_NOT_FOUND "no linux/arm64 image in docker.io/library/foo:1.0
+ * (it has: linux/amd64, linux/386)", the registry client's errors (which
+ * name the reference and the HTTP status), the store's. On failure the
+ * name is untouched and no partial blob is left (complete blobs stay until
+ * garbage collection).
+ */
+GANTRY_API int gantry_transfer_pull(struct gantry_store *s, struct gantry_registry_client *c,
+                                    const char *ref, const struct gantry_transfer_pull_opts *opts,
+                                    struct gantry_transfer_result *out,
+                                    struct gantry_error **err) GANTRY_WUR;
+
+/* Options for pushing; zero-initialise. */
+struct gantry_transfer_push_opts {
+    /* Push only these platforms of an index: one gives that manifest alone
+     * under the tag, several a smaller index of them. n_platforms == 0:
+     * the whole image as it is. */
+    const struct gantry_platform *platforms;
+    size_t n_platforms;
+    unsigned jobs;     /* blobs uploaded at once; 0: GANTRY_TRANSFER_DEFAULT_JOBS */
+    size_t chunk_size; /* see gantry_registry_blob_push; 0: the client's default */
+};
+
+/*
+ * Push the image src names in the store s (anything gantry_image_resolve
+ * takes) to dest (a reference with a tag; NULL: src's own full name) through
+ * c. Each blob is looked up first (HEAD) and uploaded only when the
+ * registry lacks it, opts->jobs at a time; then the child manifests (by
+ * digest, skipped when present), then the top-level manifest or index under
+ * the tag, so the tag never points at missing content. A child of the
+ * index missing from the store is fine when the destination repository has
+ * it already. Blobs are read from the store's files without verification:
+ * the registry checks each digest on upload. On success *out (zeroed
+ * first) is the caller's to release. Errors: gantry_image_resolve's and
+ * gantry_image_select_platform's, GANTRY_E_INVALID_ARG (dest not a tag, or
+ * missing when src was found by digest), GANTRY_E_NOT_FOUND "cannot push
+ * 'NAME': linux/arm64 (sha256:...) is not in the store and not in the
+ * registry", the registry client's errors, the store's.
+ */
+GANTRY_API int gantry_transfer_push(struct gantry_store *s, struct gantry_registry_client *c,
+                                    const char *src, const char *dest,
+                                    const struct gantry_transfer_push_opts *opts,
+                                    struct gantry_transfer_result *out,
+                                    struct gantry_error **err) GANTRY_WUR;
+
+/* Free the members of r and zero it; NULL is a no-op. */
+GANTRY_API void gantry_transfer_result_release(struct gantry_transfer_result *r);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include <gantry/core.h>
+#include <gantry/platform.h>
 
 #define EXIT_USAGE 2
 
@@ -40,6 +41,33 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) GANTRY_PRINTF(2, 3);
  * (anywhere before "--"), after printing help to stdout.
  */
 bool cli_wants_help(int argc, char **argv, const char *help);
+
+/*
+ * Report what getopt_long (optstring starting with ':') returned for a bad
+ * option, c being '?' or ':' (or an option the command refuses), naming the
+ * option as it was written; returns EXIT_USAGE.
+ */
+int cli_option_error(const char *cmd, int c, char **argv);
+
+/* The platforms of a repeatable --platform option taking comma-separated lists. */
+struct cli_platforms {
+    struct gantry_platform *v;
+    size_t n;
+};
+
+/* Add each platform of the comma-separated list; 0, or 1 after printing the error. */
+int cli_platforms_add(struct cli_platforms *l, const char *list);
+/* Free the platforms and zero l. */
+void cli_platforms_release(struct cli_platforms *l);
+
+/*
+ * Open the store of --root, $GANTRY_ROOT or the default location, creating
+ * it when missing; cli_open_existing_store does not create it. NULL with
+ * *err.
+ */
+struct gantry_store;
+struct gantry_store *cli_open_store(struct gantry_error **err);
+struct gantry_store *cli_open_existing_store(struct gantry_error **err);
 
 /*
  * Install the progress display for --progress auto|plain|quiet. Returns 0,

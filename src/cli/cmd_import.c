@@ -9,7 +9,6 @@
 #include <gantry/store.h>
 
 #include "cli.h"
-#include "output.h"
 #include "util.h"
 
 static const char help[] =

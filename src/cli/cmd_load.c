@@ -51,26 +51,13 @@ static int parse_options(int argc, char **argv, struct load_args *a)
             a->quiet = true;
         } else if (c == 't') {
             a->tag = optarg;
-        } else if (c == ':') {
-            return cli_usage_error("load", "option '%s' needs a value", argv[optind - 1]);
         } else {
-            char shortopt[] = {'-', (char)optopt, '\0'};
-            return cli_usage_error("load", "unknown option '%s'",
-                                   optopt ? shortopt : argv[optind - 1]);
+            return cli_option_error("load", c, argv);
         }
     }
     if (optind < argc)
         return cli_usage_error("load", "'load' takes no arguments (use -i FILE)");
     return 0;
-}
-
-static struct gantry_store *open_store(struct gantry_error **err)
-{
-    _cleanup_free_ char *root =
-        cli_globals.root ? xstrdup(cli_globals.root) : gantry_store_default_root(err);
-    if (!root)
-        return NULL;
-    return gantry_store_open(root, GANTRY_STORE_CREATE, err);
 }
 
 static void print_result(const struct gantry_transfer_load_result *res)
@@ -88,7 +75,7 @@ static int load_run(const struct load_args *a, int fd)
     struct gantry_error *err = NULL;
     struct gantry_transfer_load_opts o = {.tag = a->tag};
     struct gantry_transfer_load_result res;
-    struct gantry_store *s = open_store(&err);
+    struct gantry_store *s = cli_open_store(&err);
     if (!s)
         return cli_fail(err);
     int rc = gantry_transfer_load_fd(s, fd, &o, &res, &err);

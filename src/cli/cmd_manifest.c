@@ -122,29 +122,31 @@ static struct gantry_store *open_store(void)
     return s;
 }
 
-/* Print the new digest of an edit, or its error. */
-static int edited(int rc, const char *digest, struct gantry_error *err)
+/* Close the store after an edit; print the list's new digest, or the error. */
+static int edited(struct gantry_store *s, int rc, const char *digest, struct gantry_error *err)
 {
+    gantry_store_free(s);
     if (rc < 0)
         return cli_fail(err);
     printf("%s\n", digest);
     return 0;
 }
 
-static int parse_platform(const char *cmd, const char *spec, struct gantry_platform *p)
+/* --platform spec (if given) into *want, and *out = want; a usage error if invalid. */
+static int platform_option(const char *cmd, const char *spec, struct gantry_platform *want,
+                           const struct gantry_platform **out)
 {
-    struct gantry_error *err = NULL;
-    if (gantry_platform_parse(spec, strlen(spec), p, &err) == 0)
+    if (!spec)
         return 0;
-    int rc = cli_usage_error(cmd, "%s", err->message);
-    gantry_error_free(err);
-    return rc;
+    struct gantry_error *err = NULL;
+    if (gantry_platform_parse(spec, strlen(spec), want, &err) < 0) {
+        int rc = cli_usage_error(cmd, "%s", err->message);
+        gantry_error_free(err);
+        return rc;
+    }
+    *out = want;
+    return 0;
 }
-
-struct create_args {
-    struct gantry_manifest_create_opts o;
-    const char *platform;
-};
 
 static int parse_format(const char *v, enum gantry_manifest_format *f)
 {
@@ -157,7 +159,8 @@ static int parse_format(const char *v, enum gantry_manifest_format *f)
     return 0;
 }
 
-static int parse_create(int argc, char **argv, struct create_args *a)
+static int parse_create(int argc, char **argv, struct gantry_manifest_create_opts *o,
+                        struct gantry_platform *want)
 {
     static const struct option opts[] = {
         {"amend", no_argument, NULL, 'a'},
@@ -166,36 +169,35 @@ static int parse_create(int argc, char **argv, struct create_args *a)
         {"platform", required_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
+    const char *platform = NULL;
     int c;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":a", opts, NULL)) != -1) {
         if (c == 'a')
-            a->o.amend = true;
+            o->amend = true;
         else if (c == 'D')
-            a->o.allow_duplicates = true;
-        else if (c == 'f' && parse_format(optarg, &a->o.format) != 0)
+            o->allow_duplicates = true;
+        else if (c == 'f' && parse_format(optarg, &o->format) != 0)
             return EXIT_USAGE;
         else if (c == 'p')
-            a->platform = optarg;
+            platform = optarg;
         else if (c != 'f')
             return cli_option_error("manifest create", c, argv);
     }
     if (argc - optind < 2)
         return cli_usage_error("manifest create", "'manifest create' needs LIST and at least "
                                                   "one REF");
-    return 0;
+    return platform_option("manifest create", platform, want, &o->platform);
 }
 
 static int manifest_create(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help_create))
         return 0;
-    struct create_args a = {0};
-    int rc = parse_create(argc, argv, &a);
+    struct gantry_manifest_create_opts o = {0};
     _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
-    if (rc == 0 && a.platform && (rc = parse_platform("manifest create", a.platform, &want)) == 0)
-        a.o.platform = &want;
+    int rc = parse_create(argc, argv, &o, &want);
     if (rc != 0)
         return rc;
     struct gantry_store *s = open_store();
@@ -204,48 +206,42 @@ static int manifest_create(int argc, char **argv)
     char digest[GANTRY_DIGEST_MAX];
     struct gantry_error *err = NULL;
     rc = gantry_manifest_create(s, argv[optind], (const char *const *)argv + optind + 1,
-                                (size_t)(argc - optind - 1), &a.o, digest, &err);
-    gantry_store_free(s);
-    return edited(rc, digest, err);
+                                (size_t)(argc - optind - 1), &o, digest, &err);
+    return edited(s, rc, digest, err);
 }
 
-struct add_args {
-    struct gantry_manifest_add_opts o;
-    const char *platform;
-};
-
-static int parse_add(int argc, char **argv, struct add_args *a)
+static int parse_add(int argc, char **argv, struct gantry_manifest_add_opts *o,
+                     struct gantry_platform *want)
 {
     static const struct option opts[] = {
         {"allow-duplicates", no_argument, NULL, 'D'},
         {"platform", required_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
+    const char *platform = NULL;
     int c;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c == 'D')
-            a->o.allow_duplicates = true;
+            o->allow_duplicates = true;
         else if (c == 'p')
-            a->platform = optarg;
+            platform = optarg;
         else
             return cli_option_error("manifest add", c, argv);
     }
     if (argc - optind != 2)
         return cli_usage_error("manifest add", "'manifest add' needs LIST and REF");
-    return 0;
+    return platform_option("manifest add", platform, want, &o->platform);
 }
 
 static int manifest_add(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help_add))
         return 0;
-    struct add_args a = {0};
-    int rc = parse_add(argc, argv, &a);
+    struct gantry_manifest_add_opts o = {0};
     _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
-    if (rc == 0 && a.platform && (rc = parse_platform("manifest add", a.platform, &want)) == 0)
-        a.o.platform = &want;
+    int rc = parse_add(argc, argv, &o, &want);
     if (rc != 0)
         return rc;
     struct gantry_store *s = open_store();
@@ -253,9 +249,8 @@ static int manifest_add(int argc, char **argv)
         return 1;
     char digest[GANTRY_DIGEST_MAX];
     struct gantry_error *err = NULL;
-    rc = gantry_manifest_add(s, argv[optind], argv[optind + 1], &a.o, digest, &err);
-    gantry_store_free(s);
-    return edited(rc, digest, err);
+    rc = gantry_manifest_add(s, argv[optind], argv[optind + 1], &o, digest, &err);
+    return edited(s, rc, digest, err);
 }
 
 /* Commands whose only options are -h/--help: check the count of operands. */
@@ -287,8 +282,7 @@ static int manifest_remove(int argc, char **argv)
     char digest[GANTRY_DIGEST_MAX];
     struct gantry_error *err = NULL;
     rc = gantry_manifest_remove(s, argv[optind], argv[optind + 1], digest, &err);
-    gantry_store_free(s);
-    return edited(rc, digest, err);
+    return edited(s, rc, digest, err);
 }
 
 /* Growable lists of borrowed strings for the repeatable annotate options. */
@@ -409,8 +403,7 @@ static int manifest_annotate(int argc, char **argv)
     char digest[GANTRY_DIGEST_MAX];
     struct gantry_error *err = NULL;
     rc = gantry_manifest_annotate(s, argv[optind], argv[optind + 1], &a.a, digest, &err);
-    gantry_store_free(s);
-    return edited(rc, digest, err);
+    return edited(s, rc, digest, err);
 }
 
 static int manifest_rm(int argc, char **argv)

@@ -43,9 +43,7 @@ static int parse_options(int argc, char **argv, bool *strict)
     optind = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c != 's' || !strict) {
-            char shortopt[] = {'-', (char)optopt, '\0'};
-            cli_usage_error("platform", "unknown option '%s'",
-                            optopt ? shortopt : argv[optind - 1]);
+            cli_option_error("platform", c, argv);
             return -1;
         }
         *strict = true;

@@ -7,7 +7,6 @@
 #include <gantry/store.h>
 
 #include "cli.h"
-#include "output.h"
 #include "util.h"
 
 static const char help[] =

@@ -31,11 +31,8 @@ static int ref_normalize(int argc, char **argv)
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        if (c != 'f') {
-            char shortopt[] = {'-', (char)optopt, '\0'};
-            return cli_usage_error("ref", "unknown option '%s'",
-                                   optopt ? shortopt : argv[optind - 1]);
-        }
+        if (c != 'f')
+            return cli_option_error("ref", c, argv);
         familiar = true;
     }
     if (optind >= argc)

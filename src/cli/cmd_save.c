@@ -28,32 +28,8 @@ static const char help[] =
 struct save_args {
     const char *output;
     enum gantry_archive_format format;
-    struct gantry_platform *platforms;
-    size_t n_platforms;
+    struct cli_platforms platforms;
 };
-
-static void save_args_release(struct save_args *a)
-{
-    for (size_t i = 0; i < a->n_platforms; i++)
-        gantry_platform_release(&a->platforms[i]);
-    free(a->platforms);
-}
-
-/* Add each platform of a comma-separated list; 1 after printing an error. */
-static int add_platforms(struct save_args *a, const char *list)
-{
-    for (const char *p = list;; p++) {
-        const char *end = strchrnul(p, ',');
-        struct gantry_error *err = NULL;
-        a->platforms = xrealloc(a->platforms, (a->n_platforms + 1) * sizeof(*a->platforms));
-        if (gantry_platform_parse(p, (size_t)(end - p), &a->platforms[a->n_platforms], &err) < 0)
-            return cli_fail(err);
-        a->n_platforms++;
-        if (!*end)
-            return 0;
-        p = end;
-    }
-}
 
 /* Options into a; returns the index of the first image, or -(exit code). */
 static int parse_options(int argc, char **argv, struct save_args *a)
@@ -76,14 +52,10 @@ static int parse_options(int argc, char **argv, struct save_args *a)
         } else if (c == 'f') {
             return -cli_usage_error("save", "invalid format '%s': use oci or docker", optarg);
         } else if (c == 'p') {
-            if (add_platforms(a, optarg) != 0)
+            if (cli_platforms_add(&a->platforms, optarg) != 0)
                 return -1;
-        } else if (c == ':') {
-            return -cli_usage_error("save", "option '%s' needs a value", argv[optind - 1]);
         } else {
-            char shortopt[] = {'-', (char)optopt, '\0'};
-            return -cli_usage_error("save", "unknown option '%s'",
-                                    optopt ? shortopt : argv[optind - 1]);
+            return -cli_option_error("save", c, argv);
         }
     }
     if (optind >= argc)
@@ -91,45 +63,19 @@ static int parse_options(int argc, char **argv, struct save_args *a)
     return optind;
 }
 
-static struct gantry_store *open_store(struct gantry_error **err)
-{
-    _cleanup_free_ char *root =
-        cli_globals.root ? xstrdup(cli_globals.root) : gantry_store_default_root(err);
-    if (!root)
-        return NULL;
-    return gantry_store_open(root, 0, err);
-}
-
-static int write_fd(void *user, const void *data, size_t len, struct gantry_error **err)
-{
-    int fd = *(int *)user;
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return gantry_error_set(err, GANTRY_E_IO, errno, "write the archive");
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int save_run(struct save_args *a, const char *const *refs, size_t n)
 {
     struct gantry_error *err = NULL;
     struct gantry_transfer_save_opts o = {
-        .format = a->format, .platforms = a->platforms, .n_platforms = a->n_platforms};
+        .format = a->format, .platforms = a->platforms.v, .n_platforms = a->platforms.n};
     if (!a->output && isatty(STDOUT_FILENO))
         return cli_errorf("refusing to write an archive to a terminal: use -o FILE or redirect "
                           "the output");
-    struct gantry_store *s = open_store(&err);
+    struct gantry_store *s = cli_open_existing_store(&err);
     if (!s)
         return cli_fail(err);
-    int fd = STDOUT_FILENO;
     int rc = a->output ? gantry_transfer_save_file(s, refs, n, &o, a->output, &err)
-                       : gantry_transfer_save(s, refs, n, &o, write_fd, &fd, &err);
+                       : gantry_transfer_save_fd(s, refs, n, &o, STDOUT_FILENO, &err);
     gantry_store_free(s);
     return rc < 0 ? cli_fail(err) : 0;
 }
@@ -142,6 +88,6 @@ int cmd_save(int argc, char **argv)
     int first = parse_options(argc, argv, &a);
     int rc = first < 0 ? -first
                        : save_run(&a, (const char *const *)argv + first, (size_t)(argc - first));
-    save_args_release(&a);
+    cli_platforms_release(&a.platforms);
     return rc;
 }

@@ -242,7 +242,7 @@ char *cli_time_string(int64_t t)
     return xstrdup(buf);
 }
 
-struct gantry_store *cli_open_store(struct gantry_error **err)
+static struct gantry_store *open_store(int flags, struct gantry_error **err)
 {
     _cleanup_free_ char *dflt = NULL;
     const char *root = cli_globals.root;
@@ -252,7 +252,40 @@ struct gantry_store *cli_open_store(struct gantry_error **err)
             return NULL;
         root = dflt;
     }
-    return gantry_store_open(root, GANTRY_STORE_CREATE, err);
+    return gantry_store_open(root, flags, err);
+}
+
+struct gantry_store *cli_open_store(struct gantry_error **err)
+{
+    return open_store(GANTRY_STORE_CREATE, err);
+}
+
+struct gantry_store *cli_open_existing_store(struct gantry_error **err)
+{
+    return open_store(0, err);
+}
+
+int cli_platforms_add(struct cli_platforms *l, const char *list)
+{
+    for (const char *p = list;; p++) {
+        const char *end = strchrnul(p, ',');
+        struct gantry_error *err = NULL;
+        l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+        if (gantry_platform_parse(p, (size_t)(end - p), &l->v[l->n], &err) < 0)
+            return cli_fail(err);
+        l->n++;
+        if (!*end)
+            return 0;
+        p = end;
+    }
+}
+
+void cli_platforms_release(struct cli_platforms *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        gantry_platform_release(&l->v[i]);
+    free(l->v);
+    *l = (struct cli_platforms){0};
 }
 
 int cli_option_error(const char *cmd, int c, char **argv)

@@ -89,17 +89,4 @@ char *cli_time_since(int64_t t);
 /* Go's time.Time.String() in local time: "2024-01-02 15:04:05 +0100 CET". */
 char *cli_time_string(int64_t t);
 
-/*
- * Command-line helpers shared by the store commands.
- *
- * cli_open_store: open (creating it when missing) the store of --root,
- * $GANTRY_ROOT or the default location. NULL with *err.
- *
- * cli_option_error: report what getopt_long (optstring starting with ':')
- * returned for a bad option, c being '?' or ':'; returns EXIT_USAGE.
- */
-struct gantry_store;
-struct gantry_store *cli_open_store(struct gantry_error **err);
-int cli_option_error(const char *cmd, int c, char **argv);
-
 #endif

@@ -5,11 +5,10 @@
 
 bats_require_minimum_version 1.5.0
 
+load helpers
+
 setup() {
-    : "${GANTRY:?GANTRY must point at the gantry binary}"
-    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at tests/fixtures/cache}"
-    export GANTRY_ROOT="$BATS_TEST_TMPDIR/store"
-    export GANTRY_HOST_PLATFORM=linux/amd64
+    store_setup
 }
 
 # platform_of ARCH: the --platform for a fixture architecture.
@@ -19,11 +18,6 @@ platform_of() {
     arm64) echo linux/arm64 ;;
     armhf) echo armhf ;;
     esac
-}
-
-# blob DIGEST: path of a blob of the store.
-blob() {
-    echo "$GANTRY_ROOT/blobs/sha256/${1#sha256:}"
 }
 
 # layer_of REF: digest and media type of the image's only layer.

@@ -5,58 +5,16 @@
 
 bats_require_minimum_version 1.5.0
 
-MT_INDEX=application/vnd.oci.image.index.v1+json
-MT_MANIFEST=application/vnd.oci.image.manifest.v1+json
+load helpers
 
 setup() {
-    : "${GANTRY:?GANTRY must point at the gantry binary}"
-    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at tests/fixtures/cache}"
-    export GANTRY_ROOT="$BATS_TEST_TMPDIR/store"
-    export GANTRY_HOST_PLATFORM=linux/amd64
-}
-
-blob() {
-    echo "$GANTRY_ROOT/blobs/sha256/${1#sha256:}"
-}
-
-# add_index NAME REF... : store an OCI index of the manifests of REF... under
-# the full name NAME. "missing:OS/ARCH" adds an entry whose manifest is not
-# in the store.
-add_index() {
-    local name=$1 entries='[]' r d p f
-    shift
-    for r in "$@"; do
-        if [[ "$r" == missing:* ]]; then
-            p=${r#missing:}
-            entries=$(jq -c --arg os "${p%%/*}" --arg arch "${p#*/}" --arg mt "$MT_MANIFEST" \
-                '. + [{mediaType: $mt, digest: ("sha256:" + ("5" * 64)), size: 1234,
-                       platform: {os: $os, architecture: $arch}}]' <<<"$entries")
-            continue
-        fi
-        d=$("$GANTRY" inspect --format '{{.Descriptor.digest}}' "$r")
-        p=$("$GANTRY" inspect --format '{{json .Descriptor.platform}}' "$r")
-        entries=$(jq -c --arg d "$d" --argjson s "$(stat -c %s "$(blob "$d")")" \
-            --argjson p "$p" --arg mt "$MT_MANIFEST" \
-            '. + [{mediaType: $mt, digest: $d, size: $s, platform: $p}]' <<<"$entries")
-    done
-    f="$BATS_TEST_TMPDIR/index.json.new"
-    jq -cj --argjson m "$entries" --arg mt "$MT_INDEX" \
-        '{schemaVersion: 2, mediaType: $mt, manifests: $m}' <<<'null' >"$f"
-    d="sha256:$(sha256sum <"$f" | cut -d' ' -f1)"
-    cp "$f" "$(blob "$d")"
-    jq -c --arg n "$name" --arg d "$d" --argjson s "$(stat -c %s "$f")" --arg mt "$MT_INDEX" \
-        '.manifests += [{mediaType: $mt, digest: $d, size: $s,
-                         annotations: {"org.opencontainers.image.ref.name": $n}}]' \
-        "$GANTRY_ROOT/index.json" >"$f"
-    mv "$f" "$GANTRY_ROOT/index.json"
-    echo "$d"
+    store_setup
 }
 
 import_three() {
-    "$GANTRY" import "$GANTRY_FIXTURES/busybox-amd64.tar.gz" busybox:amd64 >/dev/null
-    "$GANTRY" import --platform arm64 "$GANTRY_FIXTURES/busybox-arm64.tar.gz" busybox:arm64 >/dev/null
-    "$GANTRY" import --platform armhf "$GANTRY_FIXTURES/busybox-armhf.tar.gz" \
-        localhost:5000/tools/busybox:armhf >/dev/null
+    import_busybox amd64 "" busybox:amd64
+    import_busybox arm64 arm64 busybox:arm64
+    import_busybox armhf armhf localhost:5000/tools/busybox:armhf
 }
 
 @test "images: an empty store prints only the header" {

@@ -4,15 +4,10 @@
 
 bats_require_minimum_version 1.5.0
 
-setup() {
-    : "${GANTRY:?GANTRY must point at the gantry binary}"
-    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at tests/fixtures/cache}"
-    export GANTRY_ROOT="$BATS_TEST_TMPDIR/store"
-    export GANTRY_HOST_PLATFORM=linux/amd64
-}
+load helpers
 
-blob() {
-    echo "$GANTRY_ROOT/blobs/sha256/${1#sha256:}"
+setup() {
+    store_setup
 }
 
 # blobs_of REF: the digests (hex) of the manifest, config and layers of REF.
@@ -20,10 +15,6 @@ blobs_of() {
     local m
     m=$("$GANTRY" inspect --format '{{.Descriptor.digest}}' "$1")
     { echo "$m"; jq -r '.config.digest, .layers[].digest' "$(blob "$m")"; } | sed 's/^sha256://'
-}
-
-all_blobs() {
-    ls "$GANTRY_ROOT/blobs/sha256" | sort
 }
 
 @test "tag: a second name for the same image, normalized" {

@@ -7,27 +7,19 @@ bats_require_minimum_version 1.5.0
 
 F64=ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
 
+load helpers
+
 setup() {
-    : "${GANTRY:?GANTRY must point at the gantry binary}"
-    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at tests/fixtures/cache}"
-    export GANTRY_ROOT="$BATS_TEST_TMPDIR/store"
-    export GANTRY_HOST_PLATFORM=linux/amd64
+    store_setup
     TAR="$GANTRY_FIXTURES/busybox-amd64.tar.gz"
-    "$GANTRY" import "$GANTRY_FIXTURES/busybox-armhf.tar.gz" good:1 >/dev/null
-    BEFORE=$(snapshot)
+    import_busybox armhf "" good:1
+    BEFORE=$(store_state)
 }
 
 teardown() {
     if mountpoint -q "$BATS_TEST_TMPDIR/small" 2>/dev/null; then
         umount "$BATS_TEST_TMPDIR/small"
     fi
-}
-
-# The state that must not change: index.json, the blob list, tmp/.
-snapshot() {
-    sha256sum <"$GANTRY_ROOT/index.json"
-    ls -l "$GANTRY_ROOT/blobs/sha256" | awk '{ print $5, $9 }'
-    ls -A "$GANTRY_ROOT/tmp"
 }
 
 # fails STATUS NEEDLE CMD...: exit STATUS, one "gantry: " line containing
@@ -40,7 +32,7 @@ fails() {
     [ -z "$output" ]
     [[ "$stderr" == "gantry: "* ]]
     [[ "$stderr" == *"$needle"* ]] || { echo "'$stderr' lacks '$needle'"; return 1; }
-    [ "$(snapshot)" = "$BEFORE" ]
+    [ "$(store_state)" = "$BEFORE" ]
 }
 
 @test "bad input: invalid references (R1-R11) via import and tag" {
@@ -135,7 +127,7 @@ EOF
     fi
     export GANTRY_ROOT="$BATS_TEST_TMPDIR/small/store"
     "$GANTRY" images >/dev/null
-    BEFORE=$(snapshot)
+    BEFORE=$(store_state)
     fails 1 "o space left on device" "$GANTRY" import --compression none \
         "$GANTRY_FIXTURES/busybox-amd64.tar" big:1
     [ -z "$(ls -A "$GANTRY_ROOT/tmp")" ]

@@ -4,11 +4,10 @@
 
 bats_require_minimum_version 1.5.0
 
+load helpers
+
 setup() {
-    : "${GANTRY:?GANTRY must point at the gantry binary}"
-    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at tests/fixtures/cache}"
-    export GANTRY_ROOT="$BATS_TEST_TMPDIR/store"
-    export GANTRY_HOST_PLATFORM=linux/amd64
+    store_setup
 }
 
 # worker P: ten imports and ten tags, 20 names, all under p$P.

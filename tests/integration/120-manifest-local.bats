@@ -9,35 +9,15 @@ bats_require_minimum_version 1.5.0
 LIST=demo/busybox:multi
 FULL=docker.io/demo/busybox:multi
 
+load helpers
+
 setup_file() {
-    : "${GANTRY:?GANTRY must point at the gantry binary}"
-    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at tests/fixtures/cache}"
-    export GANTRY_HOST_PLATFORM=linux/amd64
-    local base="$BATS_FILE_TMPDIR/base"
-    GANTRY_ROOT="$base" "$GANTRY" import --platform linux/amd64 \
-        "$GANTRY_FIXTURES/busybox-amd64.tar.gz" demo/busybox:amd64 >/dev/null
-    GANTRY_ROOT="$base" "$GANTRY" import --platform linux/arm64 \
-        "$GANTRY_FIXTURES/busybox-arm64.tar.gz" demo/busybox:arm64 >/dev/null
-    GANTRY_ROOT="$base" "$GANTRY" import --platform linux/arm/v7 \
-        "$GANTRY_FIXTURES/busybox-armhf.tar.gz" demo/busybox:armhf >/dev/null
+    store_setup "$BATS_FILE_TMPDIR/base"
+    import_demo_three
 }
 
 setup() {
-    export GANTRY_HOST_PLATFORM=linux/amd64
-    export GANTRY_ROOT="$BATS_TEST_TMPDIR/store"
-    cp -a "$BATS_FILE_TMPDIR/base" "$GANTRY_ROOT"
-}
-
-# blob DIGEST: path of a blob of the store.
-blob() {
-    echo "$GANTRY_ROOT/blobs/sha256/${1#sha256:}"
-}
-
-# digest_of REF: the manifest or index digest a name points at.
-digest_of() {
-    jq -r --arg n "$1" \
-        '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n) | .digest' \
-        "$GANTRY_ROOT/index.json"
+    copy_file_store
 }
 
 # list_json: the stored index of the list.
@@ -198,18 +178,16 @@ linux/arm/v7" ]
 
 # with_attestation NAME: an index of the amd64 image and an attestation of it.
 with_attestation() {
-    local amd64 empty att idx
+    local amd64 empty att
     amd64=$(digest_of docker.io/demo/busybox:amd64)
     printf '{}' >"$BATS_TEST_TMPDIR/empty"
-    empty=$(sha256sum <"$BATS_TEST_TMPDIR/empty" | cut -d' ' -f1)
-    cp "$BATS_TEST_TMPDIR/empty" "$GANTRY_ROOT/blobs/sha256/$empty"
-    jq -cj --arg e "sha256:$empty" -n '{schemaVersion: 2,
+    empty=$(put_blob "$BATS_TEST_TMPDIR/empty")
+    jq -cj --arg e "$empty" -n '{schemaVersion: 2,
         mediaType: "application/vnd.oci.image.manifest.v1+json",
         config: {mediaType: "application/vnd.oci.empty.v1+json", digest: $e, size: 2},
         layers: []}' >"$BATS_TEST_TMPDIR/att"
-    att=$(sha256sum <"$BATS_TEST_TMPDIR/att" | cut -d' ' -f1)
-    cp "$BATS_TEST_TMPDIR/att" "$GANTRY_ROOT/blobs/sha256/$att"
-    jq -cj --arg a "sha256:$att" --arg asz "$(stat -c %s "$BATS_TEST_TMPDIR/att")" \
+    att=$(put_blob "$BATS_TEST_TMPDIR/att")
+    jq -cj --arg a "$att" --arg asz "$(stat -c %s "$BATS_TEST_TMPDIR/att")" \
         --arg m "$amd64" --arg ms "$(stat -c %s "$(blob "$amd64")")" -n '{schemaVersion: 2,
         mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
         {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m, size: ($ms | tonumber),
@@ -218,13 +196,7 @@ with_attestation() {
          platform: {architecture: "unknown", os: "unknown"},
          annotations: {"vnd.docker.reference.type": "attestation-manifest",
                        "vnd.docker.reference.digest": $m}}]}' >"$BATS_TEST_TMPDIR/idx"
-    idx=$(sha256sum <"$BATS_TEST_TMPDIR/idx" | cut -d' ' -f1)
-    cp "$BATS_TEST_TMPDIR/idx" "$GANTRY_ROOT/blobs/sha256/$idx"
-    jq -c --arg d "sha256:$idx" --arg s "$(stat -c %s "$BATS_TEST_TMPDIR/idx")" --arg n "$1" \
-        '.manifests += [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d,
-          size: ($s | tonumber), annotations: {"org.opencontainers.image.ref.name": $n}}]' \
-        "$GANTRY_ROOT/index.json" >"$BATS_TEST_TMPDIR/index.json"
-    mv "$BATS_TEST_TMPDIR/index.json" "$GANTRY_ROOT/index.json"
+    add_ref "$1" "$MT_INDEX" "$BATS_TEST_TMPDIR/idx" >/dev/null
 }
 
 @test "manifest inspect: attestations are listed apart, never as platforms" {

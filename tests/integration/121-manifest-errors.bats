@@ -7,42 +7,19 @@ bats_require_minimum_version 1.5.0
 
 LIST=demo/busybox:multi
 
+load helpers
+
 setup_file() {
-    : "${GANTRY:?GANTRY must point at the gantry binary}"
-    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at tests/fixtures/cache}"
-    export GANTRY_HOST_PLATFORM=linux/amd64
-    local base="$BATS_FILE_TMPDIR/base"
-    GANTRY_ROOT="$base" "$GANTRY" import --platform linux/amd64 \
-        "$GANTRY_FIXTURES/busybox-amd64.tar.gz" demo/busybox:amd64 >/dev/null
-    GANTRY_ROOT="$base" "$GANTRY" import --platform linux/arm64 \
-        "$GANTRY_FIXTURES/busybox-arm64.tar.gz" demo/busybox:arm64 >/dev/null
-    GANTRY_ROOT="$base" "$GANTRY" import --platform linux/arm/v7 \
-        "$GANTRY_FIXTURES/busybox-armhf.tar.gz" demo/busybox:armhf >/dev/null
+    store_setup "$BATS_FILE_TMPDIR/base"
+    import_demo_three
     # Another linux/amd64 image (x86_64 as its config would spell it).
-    GANTRY_ROOT="$base" "$GANTRY" import --platform x86_64 --change 'ENV OTHER=1' \
-        "$GANTRY_FIXTURES/busybox-amd64.tar.gz" demo/other:amd64 >/dev/null
-    GANTRY_ROOT="$base" "$GANTRY" manifest create "$LIST" demo/busybox:amd64 \
-        demo/busybox:arm64 >/dev/null
+    import_busybox amd64 x86_64 demo/other:amd64 --change 'ENV OTHER=1'
+    "$GANTRY" manifest create "$LIST" demo/busybox:amd64 demo/busybox:arm64 >/dev/null
 }
 
 setup() {
-    export GANTRY_HOST_PLATFORM=linux/amd64
-    export GANTRY_ROOT="$BATS_TEST_TMPDIR/store"
-    cp -a "$BATS_FILE_TMPDIR/base" "$GANTRY_ROOT"
-    state_before=$(state)
-}
-
-# digest_of REF: the manifest or index digest a name points at.
-digest_of() {
-    jq -r --arg n "$1" \
-        '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n) | .digest' \
-        "$GANTRY_ROOT/index.json"
-}
-
-# state: checksums of index.json and of the list of blobs.
-state() {
-    sha256sum <"$GANTRY_ROOT/index.json"
-    ls "$GANTRY_ROOT/blobs/sha256" | sha256sum
+    copy_file_store
+    state_before=$(store_state)
 }
 
 # refused STATUS MESSAGE ARGS...: gantry ARGS fails with STATUS, prints
@@ -56,7 +33,7 @@ refused() {
     [ "$status" -eq "$want_status" ]
     [ -z "$output" ]
     [ "${stderr_lines[0]}" = "gantry: $want" ]
-    [ "$(state)" = "$state_before" ]
+    [ "$(store_state)" = "$state_before" ]
 }
 
 @test "manifest annotate: an entry not in the list" {
@@ -106,11 +83,11 @@ refused() {
     run --separate-stderr "$GANTRY" manifest add "$LIST" demo/other:amd64
     [ "$status" -eq 1 ]
     [ "$stderr" = "gantry: manifest list 'demo/busybox:multi': duplicate platform 'linux/amd64': $amd64 and $other (use --allow-duplicates to keep both)" ]
-    [ "$(state)" = "$state_before" ]
+    [ "$(store_state)" = "$state_before" ]
     run --separate-stderr "$GANTRY" manifest create demo/new:1 demo/busybox:amd64 demo/other:amd64
     [ "$status" -eq 1 ]
     [[ "$stderr" == *"duplicate platform 'linux/amd64'"* ]]
-    [ "$(state)" = "$state_before" ]
+    [ "$(store_state)" = "$state_before" ]
     run "$GANTRY" manifest add --allow-duplicates "$LIST" demo/other:amd64
     [ "$status" -eq 0 ]
     run "$GANTRY" manifest inspect --format '{{.Platform}}' "$LIST"

@@ -6,32 +6,19 @@
 
 bats_require_minimum_version 1.5.0
 
+load helpers
+
 setup() {
-    : "${GANTRY:?GANTRY must point at the gantry binary}"
-    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at the fixtures}"
-    export GANTRY_ROOT="$BATS_TEST_TMPDIR/root"
-    export GANTRY_HOST_PLATFORM=linux/amd64
+    store_setup "$BATS_TEST_TMPDIR/root"
     cd "$BATS_TEST_TMPDIR"
-}
-
-# import ARCH PLATFORM NAME: a busybox image from the fixtures.
-import() {
-    "$GANTRY" import --platform "$2" "$GANTRY_FIXTURES/busybox-$1.tar.gz" "$3" >/dev/null
-}
-
-# ref_field ROOT NAME FIELD: a field of the index.json entry named NAME.
-ref_field() {
-    jq -r --arg n "$2" \
-        '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n) | '"$3" \
-        "$1/index.json"
 }
 
 # A 3-platform OCI layout in DIR (ref.name "multi") made from gantry-imported
 # images: their blobs, an index blob written with jq, and an index.json.
 make_multi_layout() {
-    import arm64 linux/arm64 demo/busybox:arm64
-    import amd64 linux/amd64 demo/busybox:amd64
-    import armhf linux/arm/v7 demo/busybox:armhf
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
+    import_busybox amd64 linux/amd64 demo/busybox:amd64
+    import_busybox armhf linux/arm/v7 demo/busybox:armhf
     mkdir -p "$1/blobs/sha256"
     cp "$GANTRY_ROOT"/blobs/sha256/* "$1/blobs/sha256/"
     echo '{"imageLayoutVersion":"1.0.0"}' >"$1/oci-layout"
@@ -51,7 +38,7 @@ make_multi_layout() {
 }
 
 @test "save oci: skopeo inspect oci-archive reads the platform and the layers" {
-    import arm64 linux/arm64 demo/busybox:arm64
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
     run --separate-stderr "$GANTRY" save -o busybox.tar demo/busybox:arm64
     [ "$status" -eq 0 ]
     [ -z "$output" ] && [ -z "$stderr" ]
@@ -65,12 +52,12 @@ make_multi_layout() {
     tar -xOf busybox.tar index.json >index.json
     [ "$(jq -r '.manifests[0].annotations["io.containerd.image.name"]' index.json)" = docker.io/demo/busybox:arm64 ]
     [ "$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' index.json)" = arm64 ]
-    [ "$(jq -r '.manifests[0].digest' index.json)" = "$(ref_field "$GANTRY_ROOT" docker.io/demo/busybox:arm64 .digest)" ]
+    [ "$(jq -r '.manifests[0].digest' index.json)" = "$(digest_of docker.io/demo/busybox:arm64)" ]
 }
 
 @test "save oci: skopeo copy oci-archive:FILE:TAG finds the image by its tag" {
-    import arm64 linux/arm64 demo/busybox:arm64
-    import amd64 linux/amd64 demo/busybox:amd64
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
+    import_busybox amd64 linux/amd64 demo/busybox:amd64
     "$GANTRY" save -o both.tar demo/busybox:arm64 demo/busybox:amd64
     run skopeo copy -q oci-archive:both.tar:arm64 "oci:$BATS_TEST_TMPDIR/out:x"
     [ "$status" -eq 0 ]
@@ -79,7 +66,7 @@ make_multi_layout() {
 }
 
 @test "save oci: standard output gives the same bytes as -o, and the same images twice give the same archive" {
-    import arm64 linux/arm64 demo/busybox:arm64
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
     "$GANTRY" save -o a.tar demo/busybox:arm64
     "$GANTRY" save demo/busybox:arm64 >b.tar
     cmp a.tar b.tar
@@ -87,10 +74,10 @@ make_multi_layout() {
 }
 
 @test "load: an oci-archive written by skopeo (a bare tag names nothing; --tag names it)" {
-    import arm64 linux/arm64 demo/busybox:arm64
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
     skopeo copy -q "oci:$GANTRY_ROOT:docker.io/demo/busybox:arm64" oci-archive:sk.tar:arm64
     config=$(skopeo inspect --raw "oci:$GANTRY_ROOT:docker.io/demo/busybox:arm64" | jq -r .config.digest)
-    manifest=$(ref_field "$GANTRY_ROOT" docker.io/demo/busybox:arm64 .digest)
+    manifest=$(digest_of docker.io/demo/busybox:arm64)
     export GANTRY_ROOT="$BATS_TEST_TMPDIR/other"
     run --separate-stderr "$GANTRY" load -i sk.tar
     [ "$status" -eq 0 ]
@@ -98,14 +85,14 @@ make_multi_layout() {
     run --separate-stderr "$GANTRY" load -i sk.tar --tag demo/x:1
     [ "$status" -eq 0 ]
     [ "$output" = "Loaded image: docker.io/demo/x:1" ]
-    [ "$(ref_field "$GANTRY_ROOT" docker.io/demo/x:1 .digest)" = "$manifest" ]
+    [ "$(digest_of docker.io/demo/x:1)" = "$manifest" ]
     run "$GANTRY" inspect --format '{{.Architecture}}' demo/x:1
     [ "$status" -eq 0 ]
     [ "$output" = arm64 ]
 }
 
 @test "load: an oci-archive whose ref.name is a full reference is named by it" {
-    import arm64 linux/arm64 demo/busybox:arm64
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
     skopeo copy -q "oci:$GANTRY_ROOT:docker.io/demo/busybox:arm64" oci-archive:sk.tar:localhost:5000/demo/y:2
     export GANTRY_ROOT="$BATS_TEST_TMPDIR/other"
     run --separate-stderr "$GANTRY" load -i sk.tar
@@ -121,7 +108,7 @@ make_multi_layout() {
     [ "$status" -eq 0 ]
     [ "$output" = "Loaded image: docker.io/demo/multi:1" ]
     # the index is stored byte for byte
-    [ "$(ref_field "$GANTRY_ROOT" docker.io/demo/multi:1 .digest)" = "$(cat multi.digest)" ]
+    [ "$(digest_of docker.io/demo/multi:1)" = "$(cat multi.digest)" ]
     for p in linux/arm64:arm64 linux/amd64:amd64 linux/arm/v7:arm; do
         run "$GANTRY" inspect --platform "${p%%:*}" --format '{{.Architecture}}' demo/multi:1
         [ "$status" -eq 0 ]
@@ -152,22 +139,22 @@ make_multi_layout() {
     make_multi_layout "$BATS_TEST_TMPDIR/layout"
     skopeo copy -q --all oci:layout:multi oci-archive:multi.tar:multi
     "$GANTRY" load -i multi.tar -t demo/multi:1 >/dev/null
-    before_multi=$(ref_field "$GANTRY_ROOT" docker.io/demo/multi:1 .digest)
-    before_arm64=$(ref_field "$GANTRY_ROOT" docker.io/demo/busybox:arm64 .digest)
+    before_multi=$(digest_of docker.io/demo/multi:1)
+    before_arm64=$(digest_of docker.io/demo/busybox:arm64)
     "$GANTRY" save -o all.tar demo/multi:1 demo/busybox:arm64
     "$GANTRY" rmi demo/multi:1 demo/busybox:arm64
-    [ -z "$(ref_field "$GANTRY_ROOT" docker.io/demo/multi:1 .digest)" ]
+    [ -z "$(digest_of docker.io/demo/multi:1)" ]
     run --separate-stderr "$GANTRY" load -i all.tar
     [ "$status" -eq 0 ]
     [ "$output" = "Loaded image: docker.io/demo/multi:1
 Loaded image: docker.io/demo/busybox:arm64" ]
-    [ "$(ref_field "$GANTRY_ROOT" docker.io/demo/multi:1 .digest)" = "$before_multi" ]
-    [ "$(ref_field "$GANTRY_ROOT" docker.io/demo/busybox:arm64 .digest)" = "$before_arm64" ]
+    [ "$(digest_of docker.io/demo/multi:1)" = "$before_multi" ]
+    [ "$(digest_of docker.io/demo/busybox:arm64)" = "$before_arm64" ]
     # into an empty store too, compressed on the way
     gzip -k all.tar
     export GANTRY_ROOT="$BATS_TEST_TMPDIR/other"
     "$GANTRY" load -q -i all.tar.gz >/dev/null
-    [ "$(ref_field "$GANTRY_ROOT" docker.io/demo/multi:1 .digest)" = "$before_multi" ]
+    [ "$(digest_of docker.io/demo/multi:1)" = "$before_multi" ]
     run "$GANTRY" inspect --platform linux/arm/v7 --format '{{.Architecture}}' demo/multi:1
     [ "$output" = arm ]
 }
@@ -175,13 +162,13 @@ Loaded image: docker.io/demo/busybox:arm64" ]
 @test "save/load oci: a partial index (children missing) is saved as is and loads as a partial image" {
     make_multi_layout "$BATS_TEST_TMPDIR/layout"
     # drop the armhf child's manifest from the layout, keep the index pointing at it
-    armhf=$(ref_field "$GANTRY_ROOT" docker.io/demo/busybox:armhf .digest)
+    armhf=$(digest_of docker.io/demo/busybox:armhf)
     rm "layout/blobs/sha256/${armhf#sha256:}"
     tar -C layout -cf partial.tar oci-layout index.json blobs
     export GANTRY_ROOT="$BATS_TEST_TMPDIR/other"
     run --separate-stderr "$GANTRY" load -i partial.tar -t demo/partial:1
     [ "$status" -eq 0 ]
-    [ "$(ref_field "$GANTRY_ROOT" docker.io/demo/partial:1 .digest)" = "$(cat multi.digest)" ]
+    [ "$(digest_of docker.io/demo/partial:1)" = "$(cat multi.digest)" ]
     run "$GANTRY" inspect --platform linux/arm64 --format '{{.Architecture}}' demo/partial:1
     [ "$output" = arm64 ]
     run "$GANTRY" inspect --platform linux/arm/v7 demo/partial:1

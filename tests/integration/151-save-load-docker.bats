@@ -4,22 +4,11 @@
 
 bats_require_minimum_version 1.5.0
 
+load helpers
+
 setup() {
-    : "${GANTRY:?GANTRY must point at the gantry binary}"
-    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at the fixtures}"
-    export GANTRY_ROOT="$BATS_TEST_TMPDIR/root"
-    export GANTRY_HOST_PLATFORM=linux/amd64
+    store_setup "$BATS_TEST_TMPDIR/root"
     cd "$BATS_TEST_TMPDIR"
-}
-
-import() {
-    "$GANTRY" import --platform "$2" "$GANTRY_FIXTURES/busybox-$1.tar.gz" "$3" >/dev/null
-}
-
-ref_field() {
-    jq -r --arg n "$2" \
-        '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n) | '"$3" \
-        "$1/index.json"
 }
 
 # config_of ROOT NAME: the config digest (the image id) of a stored image.
@@ -28,7 +17,7 @@ config_of() {
 }
 
 @test "save docker: skopeo inspect docker-archive reads it; layers are the uncompressed diff_ids" {
-    import arm64 linux/arm64 demo/busybox:arm64
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
     run --separate-stderr "$GANTRY" save --format docker -o d.tar demo/busybox:arm64
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
@@ -50,8 +39,8 @@ config_of() {
 }
 
 @test "save docker: skopeo copy docker-archive: to oci: works" {
-    import arm64 linux/arm64 demo/busybox:arm64
-    import amd64 linux/amd64 demo/busybox:amd64
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
+    import_busybox amd64 linux/amd64 demo/busybox:amd64
     "$GANTRY" save --format docker -o d.tar demo/busybox:arm64 demo/busybox:amd64
     run skopeo copy -q docker-archive:d.tar:demo/busybox:amd64 "oci:$BATS_TEST_TMPDIR/lay:x"
     [ "$status" -eq 0 ]
@@ -63,7 +52,7 @@ config_of() {
 }
 
 @test "save docker, rmi, load: same image id and names; layers stored gzip" {
-    import arm64 linux/arm64 demo/busybox:arm64
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
     "$GANTRY" tag demo/busybox:arm64 demo/other:7
     id=$(config_of "$GANTRY_ROOT" docker.io/demo/busybox:arm64)
     "$GANTRY" save --format docker -o d.tar demo/busybox:arm64 demo/other:7
@@ -83,7 +72,7 @@ Loaded image: docker.io/demo/other:7" ]
 }
 
 @test "load: a docker-archive written by skopeo (symlinked layers), plain, gzip and zstd" {
-    import arm64 linux/arm64 demo/busybox:arm64
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
     id=$(config_of "$GANTRY_ROOT" docker.io/demo/busybox:arm64)
     skopeo copy -q "oci:$GANTRY_ROOT:docker.io/demo/busybox:arm64" docker-archive:sk.tar:demo/sk:1
     gzip -k sk.tar
@@ -98,9 +87,9 @@ Loaded image: docker.io/demo/other:7" ]
 }
 
 @test "load: a docker archive from standard input; an image without RepoTags gets its id printed" {
-    import arm64 linux/arm64 demo/busybox:arm64
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
     id=$(config_of "$GANTRY_ROOT" docker.io/demo/busybox:arm64)
-    digest=$(ref_field "$GANTRY_ROOT" docker.io/demo/busybox:arm64 .digest)
+    digest=$(digest_of docker.io/demo/busybox:arm64)
     "$GANTRY" save --format docker -o d.tar "$digest"
     [ "$(tar -xOf d.tar manifest.json | jq -c '.[0].RepoTags')" = '[]' ]
     export GANTRY_ROOT="$BATS_TEST_TMPDIR/other"
@@ -113,10 +102,10 @@ Loaded image: docker.io/demo/other:7" ]
 }
 
 @test "save docker: a multi-platform image gives the host's platform, or the one asked for" {
-    import arm64 linux/arm64 demo/busybox:arm64
-    import armhf linux/arm/v7 demo/busybox:armhf
-    arm64=$(ref_field "$GANTRY_ROOT" docker.io/demo/busybox:arm64 .)
-    armhf=$(ref_field "$GANTRY_ROOT" docker.io/demo/busybox:armhf .)
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
+    import_busybox armhf linux/arm/v7 demo/busybox:armhf
+    arm64=$(ref_field docker.io/demo/busybox:arm64 .)
+    armhf=$(ref_field docker.io/demo/busybox:armhf .)
     # a two-platform index over the two imported manifests, as an OCI archive
     mkdir -p lay/blobs/sha256
     cp "$GANTRY_ROOT"/blobs/sha256/* lay/blobs/sha256/

@@ -4,20 +4,12 @@
 
 bats_require_minimum_version 1.5.0
 
-setup() {
-    : "${GANTRY:?GANTRY must point at the gantry binary}"
-    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at the fixtures}"
-    export GANTRY_ROOT="$BATS_TEST_TMPDIR/root"
-    export GANTRY_HOST_PLATFORM=linux/amd64
-    cd "$BATS_TEST_TMPDIR"
-    "$GANTRY" import --platform linux/arm64 "$GANTRY_FIXTURES/busybox-arm64.tar.gz" \
-        demo/busybox:arm64 >/dev/null
-}
+load helpers
 
-# The state a failed load must not change: the names, and no stray files.
-store_state() {
-    sha256sum "$1/index.json"
-    find "$1/tmp" -type f
+setup() {
+    store_setup "$BATS_TEST_TMPDIR/root"
+    cd "$BATS_TEST_TMPDIR"
+    import_busybox arm64 linux/arm64 demo/busybox:arm64
 }
 
 # expect_error STATUS NEEDLE CMD...: exit STATUS, nothing on stdout, one
@@ -32,14 +24,6 @@ expect_error() {
     [[ "$stderr" == "gantry: "* ]]
     [[ "$stderr" == *"$needle"* ]]
 }
-
-# ref_field ROOT NAME: the digest of the image named NAME.
-ref_field() {
-    jq -r --arg n "$2" \
-        '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n) | .digest' \
-        "$1/index.json"
-}
-
 
 @test "load: a truncated archive fails and names nothing" {
     "$GANTRY" save -o good.tar demo/busybox:arm64
@@ -61,9 +45,9 @@ ref_field() {
     # into a store that lacks the blob, and into one that has it
     "$GANTRY" rmi demo/busybox:arm64 >/dev/null
     "$GANTRY" load -i good.tar -t demo/keep:1 >/dev/null
-    before=$(store_state "$GANTRY_ROOT")
+    before=$(names_state)
     expect_error 1 "digest mismatch" "$GANTRY" load -i bad.tar
-    [ "$(store_state "$GANTRY_ROOT")" = "$before" ]
+    [ "$(names_state)" = "$before" ]
     export GANTRY_ROOT="$BATS_TEST_TMPDIR/other"
     expect_error 1 "digest mismatch" "$GANTRY" load -i bad.tar
     [ ! -e "$GANTRY_ROOT/blobs/sha256/${layer#sha256:}" ]
@@ -77,13 +61,13 @@ ref_field() {
     layer=$(jq -r '.[0].Layers[0]' x/manifest.json)
     printf 'X' | dd of="x/$layer" bs=1 seek=1000 conv=notrunc 2>/dev/null
     tar -C x -cf bad.tar .
-    before=$(store_state "$GANTRY_ROOT")
+    before=$(names_state)
     expect_error 1 "does not match its config" "$GANTRY" load -i bad.tar
-    [ "$(store_state "$GANTRY_ROOT")" = "$before" ]
+    [ "$(names_state)" = "$before" ]
 }
 
 @test "load: files that are not image archives" {
-    before=$(store_state "$GANTRY_ROOT")
+    before=$(names_state)
     echo "hello" >hello.txt
     expect_error 1 "not a tar archive" "$GANTRY" load -i hello.txt
     gzip -k hello.txt
@@ -94,7 +78,7 @@ ref_field() {
     run --separate-stderr "$GANTRY" load -i empty.tar
     [ "$status" -eq 1 ]
     expect_error 1 "open 'missing.tar'" "$GANTRY" load -i missing.tar
-    [ "$(store_state "$GANTRY_ROOT")" = "$before" ]
+    [ "$(names_state)" = "$before" ]
 }
 
 @test "load: index.json naming a blob the archive lacks fails" {
@@ -144,10 +128,9 @@ ref_field() {
 }
 
 @test "load --tag: names the one unnamed image, refused with several" {
-    "$GANTRY" import --platform linux/amd64 "$GANTRY_FIXTURES/busybox-amd64.tar.gz" \
-        demo/busybox:amd64 >/dev/null
-    arm64=$(ref_field "$GANTRY_ROOT" docker.io/demo/busybox:arm64)
-    amd64=$(ref_field "$GANTRY_ROOT" docker.io/demo/busybox:amd64)
+    import_busybox amd64 linux/amd64 demo/busybox:amd64
+    arm64=$(digest_of docker.io/demo/busybox:arm64)
+    amd64=$(digest_of docker.io/demo/busybox:amd64)
     "$GANTRY" save --format docker -o one.tar "$arm64" demo/busybox:amd64
     "$GANTRY" save --format docker -o none.tar "$arm64" "$amd64"
     export GANTRY_ROOT="$BATS_TEST_TMPDIR/other"
@@ -155,8 +138,8 @@ ref_field() {
     [ "$status" -eq 0 ]
     [ "$output" = "Loaded image: docker.io/demo/x:1
 Loaded image: docker.io/demo/busybox:amd64" ]
-    before=$(store_state "$GANTRY_ROOT")
+    before=$(names_state)
     expect_error 1 "2 without a name" "$GANTRY" load -i none.tar -t demo/y:1
-    [ "$(store_state "$GANTRY_ROOT")" = "$before" ]
+    [ "$(names_state)" = "$before" ]
     expect_error 1 "invalid reference 'Bad:Name'" "$GANTRY" load -i one.tar -t Bad:Name
 }

@@ -5,65 +5,13 @@
 
 bats_require_minimum_version 1.5.0
 
-MT_INDEX=application/vnd.oci.image.index.v1+json
-MT_MANIFEST=application/vnd.oci.image.manifest.v1+json
+load helpers
 
 setup() {
-    : "${GANTRY:?GANTRY must point at the gantry binary}"
-    : "${GANTRY_FIXTURES:?GANTRY_FIXTURES must point at tests/fixtures/cache}"
-    export GANTRY_ROOT="$BATS_TEST_TMPDIR/store"
-    export GANTRY_HOST_PLATFORM=linux/amd64
-    "$GANTRY" import -c 'CMD ["sh"]' -m imported "$GANTRY_FIXTURES/busybox-amd64.tar.gz" \
-        busybox:amd64 >/dev/null
-    "$GANTRY" import --platform linux/arm64 "$GANTRY_FIXTURES/busybox-arm64.tar.gz" \
-        busybox:arm64 >/dev/null
-    "$GANTRY" import --platform linux/arm/v7 "$GANTRY_FIXTURES/busybox-armhf.tar.gz" \
-        busybox:armhf >/dev/null
-}
-
-blob() {
-    echo "$GANTRY_ROOT/blobs/sha256/${1#sha256:}"
-}
-
-# add_index NAME ENTRY... : store an OCI index under the full name NAME.
-# ENTRY is an image REF, "missing:OS/ARCH" (a child not in the store) or
-# "attestation:REF" (REF's manifest as a BuildKit attestation).
-add_index() {
-    local name=$1 entries='[]' r d p f ann
-    shift
-    for r in "$@"; do
-        if [[ "$r" == missing:* ]]; then
-            p=${r#missing:}
-            entries=$(jq -c --arg os "${p%%/*}" --arg arch "${p#*/}" --arg mt "$MT_MANIFEST" \
-                '. + [{mediaType: $mt, digest: ("sha256:" + ("5" * 64)), size: 1234,
-                       platform: {os: $os, architecture: $arch}}]' <<<"$entries")
-            continue
-        fi
-        ann='{}'
-        p=''
-        if [[ "$r" == attestation:* ]]; then
-            r=${r#attestation:}
-            ann='{"vnd.docker.reference.type": "attestation-manifest"}'
-            p='{"os": "unknown", "architecture": "unknown"}'
-        fi
-        d=$("$GANTRY" inspect --format '{{.Descriptor.digest}}' "$r")
-        [ -n "$p" ] || p=$("$GANTRY" inspect --format '{{json .Descriptor.platform}}' "$r")
-        entries=$(jq -c --arg d "$d" --argjson s "$(stat -c %s "$(blob "$d")")" \
-            --argjson p "$p" --argjson a "$ann" --arg mt "$MT_MANIFEST" \
-            '. + [{mediaType: $mt, digest: $d, size: $s, platform: $p}
-                  + (if $a == {} then {} else {annotations: $a} end)]' <<<"$entries")
-    done
-    f="$BATS_TEST_TMPDIR/index.json.new"
-    jq -cj --argjson m "$entries" --arg mt "$MT_INDEX" \
-        '{schemaVersion: 2, mediaType: $mt, manifests: $m}' <<<'null' >"$f"
-    d="sha256:$(sha256sum <"$f" | cut -d' ' -f1)"
-    cp "$f" "$(blob "$d")"
-    jq -c --arg n "$name" --arg d "$d" --argjson s "$(stat -c %s "$f")" --arg mt "$MT_INDEX" \
-        '.manifests += [{mediaType: $mt, digest: $d, size: $s,
-                         annotations: {"org.opencontainers.image.ref.name": $n}}]' \
-        "$GANTRY_ROOT/index.json" >"$f"
-    mv "$f" "$GANTRY_ROOT/index.json"
-    echo "$d"
+    store_setup
+    import_busybox amd64 "" busybox:amd64 -c 'CMD ["sh"]' -m imported
+    import_busybox arm64 linux/arm64 busybox:arm64
+    import_busybox armhf linux/arm/v7 busybox:armhf
 }
 
 @test "inspect: Docker's image inspect shape" {

@@ -1,4 +1,4 @@
-/* Unit tests for core: errors and buffers. */
+/* Unit tests for core: errors, buffers and writing to a file descriptor. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -73,6 +73,27 @@ static void test_core__buf_cap(void **state)
     gantry_buf_release(&b);
 }
 
+static void test_core__write_all(void **state)
+{
+    (void)state;
+    enum { N = 300000 }; /* more than one write(2) may take */
+    char *data = xmalloc(N), *back = xmalloc(N);
+    for (size_t i = 0; i < N; i++)
+        data[i] = (char)('a' + i % 26);
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(gantry_write_all(fileno(f), data, N), 0);
+    assert_int_equal(lseek(fileno(f), 0, SEEK_SET), 0);
+    assert_int_equal(read(fileno(f), back, N), N);
+    assert_memory_equal(back, data, N);
+    fclose(f);
+    free(data);
+    free(back);
+    errno = 0;
+    assert_int_equal(gantry_write_all(-1, "x", 1), -1);
+    assert_int_equal(errno, EBADF);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -81,6 +102,7 @@ int main(void)
         cmocka_unit_test(test_core__error_is_one_line),
         cmocka_unit_test(test_core__buf_invariants),
         cmocka_unit_test(test_core__buf_cap),
+        cmocka_unit_test(test_core__write_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,22 +3,13 @@
  * resolve, platform selection, import, list, inspect, tag, remove and prune
  * over a real store in a temporary directory.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
-#include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
-#include <sys/stat.h>
 
 #include <gantry/image.h>
-#include <gantry/store.h>
 
 #include "image/image_internal.h"
-#include "util.h"
+#include "unit_helpers.h"
 
 /* ---- --change ---- */
 
@@ -235,118 +226,45 @@ static void test_image__times(void **state)
     assert_string_equal(t, "2024-02-29T12:34:56Z");
 }
 
-/* ---- over a store ---- */
-
-struct fixture {
-    char *root;
-    char *store_dir;
-    struct gantry_store *s;
-};
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static void test_image__layer_media_type(void **state)
 {
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+    (void)state;
+    assert_string_equal(gantry_image_layer_media_type(GANTRY_COMPRESSION_NONE),
+                        GANTRY_MT_OCI_LAYER);
+    assert_string_equal(gantry_image_layer_media_type(GANTRY_COMPRESSION_GZIP),
+                        GANTRY_MT_OCI_LAYER_GZIP);
+    assert_string_equal(gantry_image_layer_media_type(GANTRY_COMPRESSION_ZSTD),
+                        GANTRY_MT_OCI_LAYER_ZSTD);
 }
+
+/* ---- over a store ---- */
 
 static int setup(void **state)
 {
-    const char *base = getenv("GANTRY_TEST_TMP");
-    base = base && *base ? base : "/tmp";
-    mkdir(base, 0755);
-    struct fixture *f = xcalloc(1, sizeof(*f));
-    f->root = xasprintf("%s/test_image-XXXXXX", base);
-    if (!mkdtemp(f->root))
-        return -1;
-    f->store_dir = xasprintf("%s/store", f->root);
-    _cleanup_error_ struct gantry_error *err = NULL;
-    f->s = gantry_store_open(f->store_dir, GANTRY_STORE_CREATE, &err);
-    if (!f->s)
-        return -1;
-    unsetenv("SOURCE_DATE_EPOCH");
-    setenv(GANTRY_HOST_PLATFORM_ENV, "linux/amd64", 1);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    gantry_store_free(f->s);
-    nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f->root);
-    free(f->store_dir);
-    free(f);
-    unsetenv(GANTRY_HOST_PLATFORM_ENV);
-    return 0;
-}
-
-static size_t count_files(struct fixture *f, const char *rel)
-{
-    _cleanup_free_ char *dir = xasprintf("%s/%s", f->store_dir, rel);
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    size_t n = 0;
-    const struct dirent *e;
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-static void must(int rc, struct gantry_error *err)
-{
-    if (rc < 0) {
-        fail_msg("unexpected error: %s", err ? err->message : "?");
-        gantry_error_free(err);
-    }
-}
-
-static void put(struct fixture *f, const char *data, char digest[GANTRY_DIGEST_MAX])
-{
-    struct gantry_error *err = NULL;
-    must(gantry_store_put_blob(f->s, data, strlen(data), digest, &err), err);
+    return pinned_store_setup(state, "test_image");
 }
 
 /* A stored one-layer manifest for os/arch[/variant]; its descriptor in *d. */
-static void put_image(struct fixture *f, const char *os, const char *arch, const char *variant,
-                      const char *author, struct gantry_oci_descriptor *d)
+static void put_image(struct store_fixture *f, const char *os, const char *arch,
+                      const char *variant, const char *author, struct gantry_oci_descriptor *d)
 {
     char layer[GANTRY_DIGEST_MAX], config[GANTRY_DIGEST_MAX], man[GANTRY_DIGEST_MAX];
     _cleanup_free_ char *ldata = xasprintf("layer %s/%s/%s %s", os, arch, variant, author);
-    put(f, ldata, layer);
+    put_string(f->s, ldata, layer);
     _cleanup_free_ char *cdata = xasprintf(
         "{\"architecture\":\"%s\",\"os\":\"%s\"%s%s%s,\"author\":\"%s\","
         "\"created\":\"2024-01-01T00:00:00Z\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}",
         arch, os, variant ? ",\"variant\":\"" : "", variant ? variant : "", variant ? "\"" : "",
         author);
-    put(f, cdata, config);
+    put_string(f->s, cdata, config);
     _cleanup_free_ char *mdata = xasprintf(
         "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
         "\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\","
         "\"size\":%zu}]}",
         GANTRY_MT_OCI_MANIFEST, GANTRY_MT_OCI_CONFIG, config, strlen(cdata), GANTRY_MT_OCI_LAYER,
         layer, strlen(ldata));
-    put(f, mdata, man);
+    put_string(f->s, mdata, man);
     gantry_oci_descriptor_init(d, GANTRY_MT_OCI_MANIFEST, man, (int64_t)strlen(mdata));
-}
-
-static void set_platform(struct gantry_oci_descriptor *d, const char *os, const char *arch,
-                         const char *variant)
-{
-    d->platform = xcalloc(1, sizeof(*d->platform));
-    d->platform->os = xstrdup(os);
-    d->platform->architecture = xstrdup(arch);
-    d->platform->variant = variant ? xstrdup(variant) : NULL;
-}
-
-static void set_ref(struct fixture *f, const char *name, const struct gantry_oci_descriptor *d)
-{
-    struct gantry_error *err = NULL;
-    must(gantry_store_ref_set(f->s, name, d, &err), err);
 }
 
 /*
@@ -354,7 +272,7 @@ static void set_ref(struct fixture *f, const char *name, const struct gantry_oci
  * linux/arm/v6, an attestation and linux/s390x (not stored); and
  * docker.io/library/single:1, a linux/amd64 manifest.
  */
-static void put_multi(struct fixture *f, struct gantry_oci_descriptor kids[5])
+static void put_multi(struct store_fixture *f, struct gantry_oci_descriptor kids[5])
 {
     static const char *const plats[][3] = {{"linux", "amd64", NULL},
                                            {"linux", "arm64", NULL},
@@ -371,17 +289,12 @@ static void put_multi(struct fixture *f, struct gantry_oci_descriptor kids[5])
         &kids[4], GANTRY_MT_OCI_MANIFEST,
         "sha256:5555555555555555555555555555555555555555555555555555555555555555", 100);
     set_platform(&kids[4], "linux", "s390x", NULL);
-    struct gantry_error *err = NULL;
-    _cleanup_index_ struct gantry_oci_index *idx = gantry_oci_index_build(NULL, kids, 5, &err);
-    must(idx ? 0 : -1, err);
-    char digest[GANTRY_DIGEST_MAX];
-    put(f, idx->raw, digest);
     _cleanup_descriptor_ struct gantry_oci_descriptor top = GANTRY_OCI_DESCRIPTOR_INIT;
-    gantry_oci_descriptor_init(&top, GANTRY_MT_OCI_INDEX, digest, (int64_t)idx->raw_len);
-    set_ref(f, "docker.io/library/multi:1", &top);
+    put_oci_index(f->s, kids, 5, &top);
+    set_ref(f->s, "docker.io/library/multi:1", &top);
     _cleanup_descriptor_ struct gantry_oci_descriptor single = GANTRY_OCI_DESCRIPTOR_INIT;
     put_image(f, "linux", "amd64", NULL, "single", &single);
-    set_ref(f, "docker.io/library/single:1", &single);
+    set_ref(f->s, "docker.io/library/single:1", &single);
 }
 
 static void release_kids(struct gantry_oci_descriptor kids[5])
@@ -390,13 +303,13 @@ static void release_kids(struct gantry_oci_descriptor kids[5])
         gantry_oci_descriptor_release(&kids[i]);
 }
 
-static void resolve_ok(struct fixture *f, const char *what, const char *digest,
+static void resolve_ok(struct store_fixture *f, const char *what, const char *digest,
                        const char *want_name)
 {
     _cleanup_descriptor_ struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
     _cleanup_free_ char *name = NULL;
     struct gantry_error *err = NULL;
-    must(gantry_image_resolve(f->s, what, &d, &name, &err), err);
+    must(gantry_image_resolve(f->s, what, &d, &name, &err), &err);
     assert_string_equal(d.digest, digest);
     if (want_name)
         assert_string_equal(name, want_name);
@@ -404,7 +317,7 @@ static void resolve_ok(struct fixture *f, const char *what, const char *digest,
         assert_null(name);
 }
 
-static void resolve_fails(struct fixture *f, const char *what, enum gantry_error_code code,
+static void resolve_fails(struct store_fixture *f, const char *what, enum gantry_error_code code,
                           const char *needle)
 {
     struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
@@ -418,14 +331,14 @@ static void resolve_fails(struct fixture *f, const char *what, enum gantry_error
 
 static void test_image__resolve(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_oci_descriptor kids[5] = {0};
     put_multi(f, kids);
     _cleanup_descriptor_ struct gantry_oci_descriptor top = GANTRY_OCI_DESCRIPTOR_INIT;
     struct gantry_error *err = NULL;
-    must(gantry_store_ref_get(f->s, "docker.io/library/multi:1", &top, &err), err);
+    must(gantry_store_ref_get(f->s, "docker.io/library/multi:1", &top, &err), &err);
     _cleanup_descriptor_ struct gantry_oci_descriptor single = GANTRY_OCI_DESCRIPTOR_INIT;
-    must(gantry_store_ref_get(f->s, "docker.io/library/single:1", &single, &err), err);
+    must(gantry_store_ref_get(f->s, "docker.io/library/single:1", &single, &err), &err);
     resolve_ok(f, "multi:1", top.digest, "docker.io/library/multi:1");
     resolve_ok(f, "docker.io/library/single:1", single.digest, "docker.io/library/single:1");
     resolve_ok(f, top.digest, top.digest, NULL);
@@ -433,7 +346,7 @@ static void test_image__resolve(void **state)
     resolve_ok(f, by_digest, top.digest, "docker.io/library/multi:1");
     /* The id of a single-platform image is its config digest. */
     _cleanup_manifest_ struct gantry_oci_manifest *m = image_load_manifest(f->s, &single, &err);
-    must(m ? 0 : -1, err);
+    must(m ? 0 : -1, &err);
     _cleanup_free_ char *short_id = xstrndup(gantry_digest_hex(m->config.digest), 12);
     resolve_ok(f, short_id, single.digest, NULL);
     resolve_ok(f, m->config.digest, single.digest, NULL);
@@ -452,26 +365,26 @@ static char *amb_config(unsigned author)
                      author);
 }
 
-static void put_amb(struct fixture *f, unsigned author, unsigned k)
+static void put_amb(struct store_fixture *f, unsigned author, unsigned k)
 {
     _cleanup_free_ char *cd = amb_config(author);
     char cdig[GANTRY_DIGEST_MAX], mdig[GANTRY_DIGEST_MAX];
-    put(f, cd, cdig);
+    put_string(f->s, cd, cdig);
     _cleanup_free_ char *md =
         xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
                   "\"digest\":\"%s\",\"size\":%zu},\"layers\":[]}",
                   GANTRY_MT_OCI_MANIFEST, GANTRY_MT_OCI_CONFIG, cdig, strlen(cd));
-    put(f, md, mdig);
+    put_string(f->s, md, mdig);
     _cleanup_descriptor_ struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
     gantry_oci_descriptor_init(&d, GANTRY_MT_OCI_MANIFEST, mdig, (int64_t)strlen(md));
     _cleanup_free_ char *name = xasprintf("docker.io/library/amb:%u", k);
-    set_ref(f, name, &d);
+    set_ref(f->s, name, &d);
 }
 
 /* Two images whose config digests share their first four hex digits. */
 static void test_image__resolve_ambiguous_prefix(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     static unsigned first[65536]; /* 1 + the author that gave this prefix */
     memset(first, 0, sizeof(first));
     for (unsigned i = 0; i < 100000; i++) {
@@ -493,17 +406,17 @@ static void test_image__resolve_ambiguous_prefix(void **state)
     fail_msg("no shared prefix found");
 }
 
-static void select_ok(struct fixture *f, const char *ref, const char *want, bool strict,
+static void select_ok(struct store_fixture *f, const char *ref, const char *want, bool strict,
                       const struct gantry_oci_descriptor *expect, const char *expect_platform)
 {
     _cleanup_descriptor_ struct gantry_oci_descriptor top = GANTRY_OCI_DESCRIPTOR_INIT;
     _cleanup_descriptor_ struct gantry_oci_descriptor child = GANTRY_OCI_DESCRIPTOR_INIT;
     _cleanup_platform_ struct gantry_platform p = GANTRY_PLATFORM_INIT;
     struct gantry_error *err = NULL;
-    must(gantry_image_resolve(f->s, ref, &top, NULL, &err), err);
+    must(gantry_image_resolve(f->s, ref, &top, NULL, &err), &err);
     if (want)
-        must(gantry_platform_parse(want, strlen(want), &p, &err), err);
-    must(gantry_image_select_platform(f->s, &top, want ? &p : NULL, strict, &child, &err), err);
+        must(gantry_platform_parse(want, strlen(want), &p, &err), &err);
+    must(gantry_image_select_platform(f->s, &top, want ? &p : NULL, strict, &child, &err), &err);
     assert_string_equal(child.digest, expect->digest);
     assert_non_null(child.platform);
     struct gantry_platform got = GANTRY_PLATFORM_INIT;
@@ -513,15 +426,15 @@ static void select_ok(struct fixture *f, const char *ref, const char *want, bool
     assert_string_equal(s, expect_platform);
 }
 
-static void select_fails(struct fixture *f, const char *ref, const char *want, bool strict,
+static void select_fails(struct store_fixture *f, const char *ref, const char *want, bool strict,
                          const char *message)
 {
     _cleanup_descriptor_ struct gantry_oci_descriptor top = GANTRY_OCI_DESCRIPTOR_INIT;
     struct gantry_oci_descriptor child = GANTRY_OCI_DESCRIPTOR_INIT;
     _cleanup_platform_ struct gantry_platform p = GANTRY_PLATFORM_INIT;
     struct gantry_error *err = NULL;
-    must(gantry_image_resolve(f->s, ref, &top, NULL, &err), err);
-    must(gantry_platform_parse(want, strlen(want), &p, &err), err);
+    must(gantry_image_resolve(f->s, ref, &top, NULL, &err), &err);
+    must(gantry_platform_parse(want, strlen(want), &p, &err), &err);
     assert_int_equal(gantry_image_select_platform(f->s, &top, &p, strict, &child, &err), -1);
     assert_null(child.digest);
     assert_int_equal(err->code, GANTRY_E_NOT_FOUND);
@@ -531,7 +444,7 @@ static void select_fails(struct fixture *f, const char *ref, const char *want, b
 
 static void test_image__select_platform(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_oci_descriptor kids[5] = {0};
     put_multi(f, kids);
     select_ok(f, "multi:1", "linux/arm64", false, &kids[1], "linux/arm64");
@@ -554,7 +467,7 @@ static void test_image__select_platform(void **state)
     /* A single manifest: its config decides. */
     _cleanup_descriptor_ struct gantry_oci_descriptor single = GANTRY_OCI_DESCRIPTOR_INIT;
     struct gantry_error *err = NULL;
-    must(gantry_store_ref_get(f->s, "docker.io/library/single:1", &single, &err), err);
+    must(gantry_store_ref_get(f->s, "docker.io/library/single:1", &single, &err), &err);
     select_ok(f, "single:1", "linux/amd64", true, &single, "linux/amd64");
     select_fails(f, "single:1", "linux/arm64", false,
                  "no matching manifest for linux/arm64 in 'docker.io/library/single:1' "
@@ -599,8 +512,9 @@ static void write_tar(const char *path, const char *name, const char *content, b
     fclose(fp);
 }
 
-static int import_file(struct fixture *f, const char *ref, const struct gantry_image_import_opts *o,
-                       bool truncate, char id[GANTRY_DIGEST_MAX], struct gantry_error **err)
+static int import_file(struct store_fixture *f, const char *ref,
+                       const struct gantry_image_import_opts *o, bool truncate,
+                       char id[GANTRY_DIGEST_MAX], struct gantry_error **err)
 {
     _cleanup_free_ char *path = xasprintf("%s/rootfs.tar", f->root);
     write_tar(path, "etc/hello", "hello world\n", truncate);
@@ -611,7 +525,7 @@ static int import_file(struct fixture *f, const char *ref, const struct gantry_i
 
 static void test_image__import_inspect(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     _cleanup_platform_ struct gantry_platform p = GANTRY_PLATFORM_INIT;
     assert_int_equal(gantry_platform_parse("armhf", 5, &p, NULL), 0);
     const char *changes[] = {"CMD [\"/bin/sh\"]", "ENV A=1", "LABEL x=y"};
@@ -622,14 +536,14 @@ static void test_image__import_inspect(void **state)
                                          .compression = GANTRY_COMPRESSION_GZIP};
     char id[GANTRY_DIGEST_MAX];
     struct gantry_error *err = NULL;
-    must(import_file(f, "imp:1", &o, false, id, &err), err);
+    must(import_file(f, "imp:1", &o, false, id, &err), &err);
     assert_true(str_has_prefix(id, "sha256:"));
-    assert_int_equal(count_files(f, "blobs/sha256"), 3);
-    assert_int_equal(count_files(f, "tmp"), 0);
+    assert_int_equal(store_count_entries(f, "blobs/sha256"), 3);
+    assert_int_equal(store_count_entries(f, "tmp"), 0);
     _cleanup_platform_ struct gantry_platform arm = GANTRY_PLATFORM_INIT;
     assert_int_equal(gantry_platform_parse("linux/arm/v7", 12, &arm, NULL), 0);
     json_t *j = gantry_image_inspect(f->s, "imp:1", &arm, &err);
-    must(j ? 0 : -1, err);
+    must(j ? 0 : -1, &err);
     assert_string_equal(json_string_value(json_object_get(j, "Id")), id);
     assert_string_equal(json_string_value(json_object_get(j, "Os")), "linux");
     assert_string_equal(json_string_value(json_object_get(j, "Architecture")), "arm");
@@ -648,7 +562,7 @@ static void test_image__import_inspect(void **state)
     json_decref(j);
     /* The host (amd64) does not choose for a single-platform image... */
     j = gantry_image_inspect(f->s, "imp:1", NULL, &err);
-    must(j ? 0 : -1, err);
+    must(j ? 0 : -1, &err);
     assert_string_equal(json_string_value(json_object_get(j, "Architecture")), "arm");
     json_decref(j);
     /* ...but an explicit platform must match. */
@@ -663,16 +577,16 @@ static void test_image__import_inspect(void **state)
 
 static void test_image__import_reproducible(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     setenv("SOURCE_DATE_EPOCH", "0", 1);
     struct gantry_image_import_opts o = {.compression = GANTRY_COMPRESSION_ZSTD};
     char a[GANTRY_DIGEST_MAX], b[GANTRY_DIGEST_MAX];
     struct gantry_error *err = NULL;
-    must(import_file(f, "r:1", &o, false, a, &err), err);
-    must(import_file(f, "r:2", &o, false, b, &err), err);
+    must(import_file(f, "r:1", &o, false, a, &err), &err);
+    must(import_file(f, "r:2", &o, false, b, &err), &err);
     assert_string_equal(a, b);
     json_t *j = gantry_image_inspect(f->s, "r:2", NULL, &err);
-    must(j ? 0 : -1, err);
+    must(j ? 0 : -1, &err);
     assert_string_equal(json_string_value(json_object_get(j, "Created")), "1970-01-01T00:00:00Z");
     assert_string_equal(json_string_value(json_object_get(j, "Architecture")), "amd64");
     assert_null(json_object_get(j, "Variant"));
@@ -685,7 +599,7 @@ static void test_image__import_reproducible(void **state)
     unsetenv("SOURCE_DATE_EPOCH");
 }
 
-static void import_fails(struct fixture *f, const char *ref,
+static void import_fails(struct store_fixture *f, const char *ref,
                          const struct gantry_image_import_opts *o, bool truncate,
                          const char *needle)
 {
@@ -694,8 +608,8 @@ static void import_fails(struct fixture *f, const char *ref,
     assert_int_equal(import_file(f, ref, o, truncate, id, &err), -1);
     if (!strstr(err->message, needle))
         fail_msg("import '%s': message '%s' lacks '%s'", ref, err->message, needle);
-    assert_int_equal(count_files(f, "blobs/sha256"), 0);
-    assert_int_equal(count_files(f, "tmp"), 0);
+    assert_int_equal(store_count_entries(f, "blobs/sha256"), 0);
+    assert_int_equal(store_count_entries(f, "tmp"), 0);
     struct gantry_store_ref *refs = NULL;
     size_t n = 0;
     assert_int_equal(gantry_store_ref_list(f->s, &refs, &n, NULL), 0);
@@ -705,7 +619,7 @@ static void import_fails(struct fixture *f, const char *ref,
 
 static void test_image__import_failures_leave_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_image_import_opts o = {.compression = GANTRY_COMPRESSION_GZIP};
     import_fails(f, "ok:1", &o, true, "import 'ok:1'");
     import_fails(f, "Bad:1", &o, false, "repository name must be lowercase");
@@ -718,16 +632,16 @@ static void test_image__import_failures_leave_nothing(void **state)
 
 static void test_image__list_tag_remove_prune(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_oci_descriptor kids[5] = {0};
     put_multi(f, kids);
     struct gantry_image_import_opts o = {.compression = GANTRY_COMPRESSION_NONE};
     char id[GANTRY_DIGEST_MAX];
     struct gantry_error *err = NULL;
-    must(import_file(f, "localhost:5000/imp", &o, false, id, &err), err);
-    must(gantry_image_tag(f->s, "localhost:5000/imp", "imp:copy", &err), err);
+    must(import_file(f, "localhost:5000/imp", &o, false, id, &err), &err);
+    must(gantry_image_tag(f->s, "localhost:5000/imp", "imp:copy", &err), &err);
     struct gantry_image_list l = {0};
-    must(gantry_image_list(f->s, NULL, &l, &err), err);
+    must(gantry_image_list(f->s, NULL, &l, &err), &err);
     assert_int_equal(l.n_items, 4);
     /* Sorted by full name: docker.io/library/{imp,multi,single}, localhost:5000/imp. */
     assert_string_equal(l.items[0].repository, "imp");
@@ -746,10 +660,10 @@ static void test_image__list_tag_remove_prune(void **state)
     assert_int_equal(multi->created, 1704067200);
     assert_true(multi->size > 0);
     gantry_image_list_release(&l);
-    must(gantry_image_list(f->s, "imp", &l, &err), err);
+    must(gantry_image_list(f->s, "imp", &l, &err), &err);
     assert_int_equal(l.n_items, 1);
     gantry_image_list_release(&l);
-    must(gantry_image_list(f->s, "multi:2", &l, &err), err);
+    must(gantry_image_list(f->s, "multi:2", &l, &err), &err);
     assert_int_equal(l.n_items, 0);
     gantry_image_list_release(&l);
     /* rmi by id: two names, so only with force. */
@@ -757,18 +671,18 @@ static void test_image__list_tag_remove_prune(void **state)
     assert_int_equal(gantry_image_remove(f->s, id, false, NULL, &e), -1);
     assert_non_null(strstr(e->message, "referenced by several names"));
     char **removed = NULL;
-    must(gantry_image_remove(f->s, id + 7, true, &removed, &err), err);
+    must(gantry_image_remove(f->s, id + 7, true, &removed, &err), &err);
     assert_strv(removed, 2,
                 (const char *const[]){"localhost:5000/imp:latest", "docker.io/library/imp:copy"},
                 2);
     image_strv_free(removed);
-    must(gantry_image_remove(f->s, "single:1", false, NULL, &err), err);
+    must(gantry_image_remove(f->s, "single:1", false, NULL, &err), &err);
     struct gantry_image_prune_result r = {0};
-    must(gantry_image_prune(f->s, &r, &err), err);
+    must(gantry_image_prune(f->s, &r, &err), &err);
     /* import: layer, config, manifest; single: layer, config, manifest. */
     assert_int_equal(r.blobs_deleted, 6);
     assert_true(r.bytes_reclaimed > 0);
-    must(gantry_image_list(f->s, NULL, &l, &err), err);
+    must(gantry_image_list(f->s, NULL, &l, &err), &err);
     assert_int_equal(l.n_items, 1);
     gantry_image_list_release(&l);
     release_kids(kids);
@@ -776,7 +690,7 @@ static void test_image__list_tag_remove_prune(void **state)
 
 static void test_image__tag_rejects_bad_targets(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_oci_descriptor kids[5] = {0};
     put_multi(f, kids);
     static const char *const bad[][2] = {
@@ -800,11 +714,11 @@ static void test_image__tag_rejects_bad_targets(void **state)
 
 static void test_image__inspect_corrupt_blob(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_image_import_opts o = {.compression = GANTRY_COMPRESSION_GZIP};
     char id[GANTRY_DIGEST_MAX];
     struct gantry_error *err = NULL;
-    must(import_file(f, "c:1", &o, false, id, &err), err);
+    must(import_file(f, "c:1", &o, false, id, &err), &err);
     _cleanup_free_ char *path = xasprintf("%s/blobs/sha256/%s", f->store_dir, id + 7);
     chmod(path, 0644);
     FILE *fp = fopen(path, "r+b");
@@ -822,7 +736,7 @@ static void test_image__inspect_corrupt_blob(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, pinned_store_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_image__change_cmd_entrypoint),
         cmocka_unit_test(test_image__change_env_label),
@@ -832,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_image__json_strv),
         cmocka_unit_test(test_image__words_and_paths),
         cmocka_unit_test(test_image__times),
+        cmocka_unit_test(test_image__layer_media_type),
         T(test_image__resolve),
         T(test_image__resolve_ambiguous_prefix),
         T(test_image__select_platform),

@@ -1,18 +1,12 @@
 /* Unit tests for layer: compression streams, tar reading and writing, import. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <locale.h>
-#include <sys/stat.h>
 
 #include <gantry/layer.h>
 
-#include "util.h"
+#include "unit_helpers.h"
 
 #define MTIME 1700000000
 #define BIG_SIZE (3u * 1024u * 1024u + 12345u)
@@ -50,11 +44,7 @@ static ssize_t mem_read(void *user, void *buf, size_t len, struct gantry_error *
 
 static int tmp_fd(void)
 {
-    const char *dir = getenv("GANTRY_TEST_TMP");
-    if (!dir)
-        dir = "/tmp";
-    mkdir(dir, 0755);
-    _cleanup_free_ char *path = xasprintf("%s/test_layer.XXXXXX", dir);
+    _cleanup_free_ char *path = xasprintf("%s/test_layer.XXXXXX", test_tmp_base());
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     unlink(path);

@@ -3,33 +3,13 @@
  * detection, annotate, matching entries), then create, add, remove,
  * annotate, delete and inspect over a real store in a temporary directory.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
-#include <ftw.h>
-#include <sys/stat.h>
-
 #include <gantry/image.h>
 #include <gantry/manifest.h>
-#include <gantry/store.h>
 
 #include "manifest/manifest_internal.h"
-#include "util.h"
+#include "unit_helpers.h"
 
-/*
- * Both take the error by address: the call that fills it is an argument
- * too, and C leaves the order of evaluating arguments open.
- */
-static void must(int rc, struct gantry_error **err)
-{
-    if (rc < 0) {
-        fail_msg("unexpected error: %s", err && *err ? (*err)->message : "?");
-        gantry_error_free(*err);
-    }
-}
-
+/* Takes the error by address, as must() does. */
 static void expect_error(int rc, struct gantry_error **err, enum gantry_error_code code,
                          const char *needle)
 {
@@ -40,16 +20,6 @@ static void expect_error(int rc, struct gantry_error **err, enum gantry_error_co
                  needle);
     gantry_error_free(*err);
     *err = NULL;
-}
-
-static void set_platform(struct gantry_oci_descriptor *d, const char *os, const char *arch,
-                         const char *variant)
-{
-    gantry_oci_platform_free(d->platform);
-    d->platform = xcalloc(1, sizeof(*d->platform));
-    d->platform->os = xstrdup(os);
-    d->platform->architecture = xstrdup(arch);
-    d->platform->variant = variant ? xstrdup(variant) : NULL;
 }
 
 /* A descriptor with a digest made of the repeated hex digit c. */
@@ -289,94 +259,42 @@ static void test_manifest__match_entries(void **state)
 
 /* ---- over a store ---- */
 
-struct fixture {
-    char *root;
-    char *store_dir;
-    struct gantry_store *s;
-};
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
-    const char *base = getenv("GANTRY_TEST_TMP");
-    base = base && *base ? base : "/tmp";
-    mkdir(base, 0755);
-    struct fixture *f = xcalloc(1, sizeof(*f));
-    f->root = xasprintf("%s/test_manifest-XXXXXX", base);
-    if (!mkdtemp(f->root))
-        return -1;
-    f->store_dir = xasprintf("%s/store", f->root);
-    _cleanup_error_ struct gantry_error *err = NULL;
-    f->s = gantry_store_open(f->store_dir, GANTRY_STORE_CREATE, &err);
-    if (!f->s)
-        return -1;
-    setenv(GANTRY_HOST_PLATFORM_ENV, "linux/amd64", 1);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    gantry_store_free(f->s);
-    nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f->root);
-    free(f->store_dir);
-    free(f);
-    unsetenv(GANTRY_HOST_PLATFORM_ENV);
-    return 0;
-}
-
-static void put(struct fixture *f, const char *data, char digest[GANTRY_DIGEST_MAX])
-{
-    struct gantry_error *err = NULL;
-    must(gantry_store_put_blob(f->s, data, strlen(data), digest, &err), &err);
-}
-
-static void set_ref(struct fixture *f, const char *name, const struct gantry_oci_descriptor *d)
-{
-    struct gantry_error *err = NULL;
-    must(gantry_store_ref_set(f->s, name, d, &err), &err);
+    return pinned_store_setup(state, "test_manifest");
 }
 
 /*
  * Store a one-layer image named name (docker.io/library/NAME) whose config
  * says os/arch/variant (raw spelling), of the manifest media type mt.
  */
-static void put_image(struct fixture *f, const char *name, const char *mt, const char *os,
+static void put_image(struct store_fixture *f, const char *name, const char *mt, const char *os,
                       const char *arch, const char *variant, struct gantry_oci_descriptor *d)
 {
     bool docker = strcmp(mt, GANTRY_MT_DOCKER_MANIFEST) == 0;
     char layer[GANTRY_DIGEST_MAX], config[GANTRY_DIGEST_MAX], man[GANTRY_DIGEST_MAX];
     _cleanup_free_ char *ldata = xasprintf("layer of %s", name);
-    put(f, ldata, layer);
+    put_string(f->s, ldata, layer);
     _cleanup_free_ char *cdata = xasprintf(
         "{\"architecture\":\"%s\",\"os\":\"%s\"%s%s%s,\"rootfs\":{\"type\":\"layers\","
         "\"diff_ids\":[]}}",
         arch, os, variant ? ",\"variant\":\"" : "", variant ? variant : "", variant ? "\"" : "");
-    put(f, cdata, config);
+    put_string(f->s, cdata, config);
     _cleanup_free_ char *mdata = xasprintf(
         "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
         "\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\","
         "\"size\":%zu}]}",
         mt, docker ? GANTRY_MT_DOCKER_CONFIG : GANTRY_MT_OCI_CONFIG, config, strlen(cdata),
         docker ? GANTRY_MT_DOCKER_LAYER : GANTRY_MT_OCI_LAYER, layer, strlen(ldata));
-    put(f, mdata, man);
+    put_string(f->s, mdata, man);
     gantry_oci_descriptor_init(d, mt, man, (int64_t)strlen(mdata));
     _cleanup_free_ char *full = xasprintf("docker.io/library/%s", name);
-    set_ref(f, full, d);
+    set_ref(f->s, full, d);
     /* The expected size: manifest + config + layer. */
     d->size = (int64_t)(strlen(mdata) + strlen(cdata) + strlen(ldata));
 }
 
-static char *index_json(struct fixture *f)
+static char *index_json(struct store_fixture *f)
 {
     _cleanup_free_ char *path = xasprintf("%s/index.json", f->store_dir);
     struct gantry_buf b = GANTRY_BUF_INIT;
@@ -386,14 +304,23 @@ static char *index_json(struct fixture *f)
 }
 
 /* Three images a (linux/amd64), b (linux/arm64/v8) and c (linux/arm/v7). */
-static void put_three(struct fixture *f, struct gantry_oci_descriptor d[3])
+static void put_three(struct store_fixture *f, struct gantry_oci_descriptor d[3])
 {
     put_image(f, "a:1", GANTRY_MT_OCI_MANIFEST, "linux", "amd64", NULL, &d[0]);
     put_image(f, "b:1", GANTRY_MT_OCI_MANIFEST, "linux", "arm64", "v8", &d[1]);
     put_image(f, "c:1", GANTRY_MT_OCI_MANIFEST, "linux", "arm", "v7", &d[2]);
 }
 
-static void inspect_ok(struct fixture *f, const char *ref, struct gantry_manifest_info *info)
+/* put_three, and the list m:1 of a:1 and b:1. */
+static void put_list_ab(struct store_fixture *f, struct gantry_oci_descriptor d[3])
+{
+    put_three(f, d);
+    const char *refs[] = {"a:1", "b:1"};
+    struct gantry_error *err = NULL;
+    must(gantry_manifest_create(f->s, "m:1", refs, 2, NULL, NULL, &err), &err);
+}
+
+static void inspect_ok(struct store_fixture *f, const char *ref, struct gantry_manifest_info *info)
 {
     struct gantry_error *err = NULL;
     must(gantry_manifest_inspect(f->s, ref, info, &err), &err);
@@ -401,7 +328,7 @@ static void inspect_ok(struct fixture *f, const char *ref, struct gantry_manifes
 
 static void test_manifest__create_inspect(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_oci_descriptor d[3] = {0};
     put_three(f, d);
     const char *refs[] = {"a:1", "b:1", "c:1", "a:1"}; /* a twice: kept once */
@@ -463,7 +390,7 @@ static void test_manifest__create_inspect(void **state)
 
 static void test_manifest__create_refusals_change_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_oci_descriptor d[3] = {0};
     put_three(f, d);
     struct gantry_oci_descriptor dup = GANTRY_OCI_DESCRIPTOR_INIT;
@@ -514,7 +441,7 @@ static void test_manifest__create_refusals_change_nothing(void **state)
 
 static void test_manifest__docker_format(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_oci_descriptor d[2] = {0};
     put_image(f, "da:1", GANTRY_MT_DOCKER_MANIFEST, "linux", "amd64", NULL, &d[0]);
     put_image(f, "db:1", GANTRY_MT_DOCKER_MANIFEST, "linux", "arm64", NULL, &d[1]);
@@ -532,7 +459,7 @@ static void test_manifest__docker_format(void **state)
 }
 
 /* An index image: linux/amd64, linux/s390x and an attestation of the s390x one. */
-static void put_index(struct fixture *f, struct gantry_oci_descriptor kids[3])
+static void put_index(struct store_fixture *f, struct gantry_oci_descriptor kids[3])
 {
     put_image(f, "i-amd64:1", GANTRY_MT_OCI_MANIFEST, "linux", "amd64", NULL, &kids[0]);
     put_image(f, "i-s390x:1", GANTRY_MT_OCI_MANIFEST, "linux", "s390x", NULL, &kids[1]);
@@ -548,18 +475,14 @@ static void put_index(struct fixture *f, struct gantry_oci_descriptor kids[3])
     struct gantry_error *err = NULL;
     for (size_t i = 0; i < 3; i++)
         must(gantry_store_blob_size(f->s, kids[i].digest, &kids[i].size, &err), &err);
-    _cleanup_mindex_ struct gantry_oci_index *idx = gantry_oci_index_build(NULL, kids, 3, &err);
-    must(idx ? 0 : -1, &err);
-    char digest[GANTRY_DIGEST_MAX];
-    put(f, idx->raw, digest);
     _cleanup_mdesc_ struct gantry_oci_descriptor top = GANTRY_OCI_DESCRIPTOR_INIT;
-    gantry_oci_descriptor_init(&top, GANTRY_MT_OCI_INDEX, digest, (int64_t)idx->raw_len);
-    set_ref(f, "docker.io/library/idx:1", &top);
+    put_oci_index(f->s, kids, 3, &top);
+    set_ref(f->s, "docker.io/library/idx:1", &top);
 }
 
 static void test_manifest__index_refs_flattened(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_oci_descriptor kids[3] = {0}, arm = GANTRY_OCI_DESCRIPTOR_INIT;
     put_index(f, kids);
     put_image(f, "arm:1", GANTRY_MT_OCI_MANIFEST, "linux", "arm64", NULL, &arm);
@@ -602,7 +525,7 @@ static void test_manifest__index_refs_flattened(void **state)
 
 static void test_manifest__add_remove_annotate_delete(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_oci_descriptor d[3] = {0};
     put_three(f, d);
     const char *refs[] = {"a:1"};
@@ -664,12 +587,10 @@ static void test_manifest__add_remove_annotate_delete(void **state)
 
 static void test_manifest__concurrent_edit_refused(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_oci_descriptor d[3] = {0};
-    put_three(f, d);
-    const char *refs[] = {"a:1", "b:1"};
+    put_list_ab(f, d);
     struct gantry_error *err = NULL;
-    must(gantry_manifest_create(f->s, "m:1", refs, 2, NULL, NULL, &err), &err);
     _cleanup_mlist_ struct manifest_list l = {0};
     must(manifest_list_open(f->s, "m:1", MANIFEST_OPEN_EXISTING, &l, &err), &err);
     /* Another writer moves the name meanwhile. */
@@ -685,12 +606,10 @@ static void test_manifest__concurrent_edit_refused(void **state)
 
 static void test_manifest__inspect_partial(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_oci_descriptor d[3] = {0};
-    put_three(f, d);
-    const char *refs[] = {"a:1", "b:1"};
+    put_list_ab(f, d);
     struct gantry_error *err = NULL;
-    must(gantry_manifest_create(f->s, "m:1", refs, 2, NULL, NULL, &err), &err);
     /* Drop b's manifest blob: the list still inspects, b not local. */
     _cleanup_free_ char *path = gantry_store_blob_path(f->s, d[1].digest, &err);
     assert_int_equal(unlink(path), 0);
@@ -708,7 +627,7 @@ static void test_manifest__inspect_partial(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, pinned_store_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_manifest__os_arch_pairs),
         cmocka_unit_test(test_manifest__duplicates),

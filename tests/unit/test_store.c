@@ -3,101 +3,15 @@
  * reads, refs in index.json (also under concurrent updaters), gc, verify
  * (M15) and partial images.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
-#include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
-#include <gantry/store.h>
-
-#include "util.h"
-
-struct fixture {
-    char *root; /* a fresh directory; the store lives in root/store */
-    char *store_dir;
-    struct gantry_store *s;
-};
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
+#include "unit_helpers.h"
 
 static int setup(void **state)
 {
-    const char *base = getenv("GANTRY_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    struct fixture *f = xcalloc(1, sizeof(*f));
-    f->root = xasprintf("%s/test_store-XXXXXX", base);
-    if (!mkdtemp(f->root))
-        return -1;
-    f->store_dir = xasprintf("%s/store", f->root);
-    struct gantry_error *err = NULL;
-    f->s = gantry_store_open(f->store_dir, GANTRY_STORE_CREATE, &err);
-    if (!f->s) {
-        fprintf(stderr, "open: %s\n", err->message);
-        gantry_error_free(err);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    gantry_store_free(f->s);
-    nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f->root);
-    free(f->store_dir);
-    free(f);
-    return 0;
-}
-
-static char *path_in(struct fixture *f, const char *rel)
-{
-    return xasprintf("%s/%s", f->store_dir, rel);
-}
-
-static size_t count_entries(struct fixture *f, const char *rel)
-{
-    _cleanup_free_ char *dir = path_in(f, rel);
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    size_t n = 0;
-    const struct dirent *e;
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-static void write_file(const char *path, const char *data)
-{
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(data, fp);
-    fclose(fp);
-}
-
-static void put(struct gantry_store *s, const char *data, size_t len,
-                char digest[GANTRY_DIGEST_MAX])
-{
-    _cleanup_error_ struct gantry_error *err = NULL;
-    if (gantry_store_put_blob(s, data, len, digest, &err) < 0)
-        fail_msg("put_blob: %s", err->message);
+    return store_fixture_setup(state, "test_store");
 }
 
 /* Put a document and fill *d with its descriptor. */
@@ -105,7 +19,7 @@ static void put_doc(struct gantry_store *s, const char *mt, const char *data, si
                     struct gantry_oci_descriptor *d)
 {
     char digest[GANTRY_DIGEST_MAX];
-    put(s, data, len, digest);
+    put_blob(s, data, len, digest);
     memset(d, 0, sizeof(*d));
     gantry_oci_descriptor_init(d, mt, digest, (int64_t)len);
 }
@@ -142,21 +56,21 @@ static void expect_error(struct gantry_error *err, enum gantry_error_code code, 
 
 static void test_store__create_layout(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     _cleanup_error_ struct gantry_error *err = NULL;
-    _cleanup_free_ char *layout = path_in(f, "oci-layout");
+    _cleanup_free_ char *layout = store_path_in(f, "oci-layout");
     _cleanup_buf_ struct gantry_buf b = GANTRY_BUF_INIT;
     assert_int_equal(gantry_buf_read_file(&b, layout, &err), 0);
     assert_string_equal(b.data, "{\"imageLayoutVersion\":\"1.0.0\"}");
-    _cleanup_free_ char *index = path_in(f, "index.json");
+    _cleanup_free_ char *index = store_path_in(f, "index.json");
     gantry_buf_reset(&b);
     assert_int_equal(gantry_buf_read_file(&b, index, &err), 0);
     struct gantry_oci_index *idx = gantry_oci_index_parse(b.data, b.len, GANTRY_MT_OCI_INDEX, &err);
     assert_non_null(idx);
     assert_int_equal(idx->n_manifests, 0);
     gantry_oci_index_free(idx);
-    assert_int_equal(count_entries(f, "blobs/sha256"), 0);
-    assert_int_equal(count_entries(f, "tmp"), 0);
+    assert_int_equal(store_count_entries(f, "blobs/sha256"), 0);
+    assert_int_equal(store_count_entries(f, "tmp"), 0);
     assert_string_equal(gantry_store_root(f->s), f->store_dir);
     /* an existing layout opens without CREATE, and CREATE does not touch it */
     struct gantry_store *again = gantry_store_open(f->store_dir, 0, &err);
@@ -170,7 +84,7 @@ static void test_store__create_layout(void **state)
 /* M16: a directory without oci-layout, or an oci-layout without version. */
 static void test_store__open_rejects_non_layouts(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_error *err = NULL;
     _cleanup_free_ char *dir = xasprintf("%s/other", f->root);
     _cleanup_free_ char *file = xasprintf("%s/other/readme", f->root);
@@ -182,7 +96,7 @@ static void test_store__open_rejects_non_layouts(void **state)
     gantry_error_free(err), err = NULL;
 
     assert_int_equal(mkdir(dir, 0755), 0);
-    write_file(file, "hello");
+    test_write_file(file, "hello");
     assert_null(gantry_store_open(dir, 0, &err));
     expect_error(err, GANTRY_E_NOT_FOUND, "is not an OCI image layout: no oci-layout file");
     gantry_error_free(err), err = NULL;
@@ -191,11 +105,11 @@ static void test_store__open_rejects_non_layouts(void **state)
     gantry_error_free(err), err = NULL;
     assert_int_equal(access(layout, F_OK), -1); /* nothing written */
 
-    write_file(layout, "{\"version\":\"1.0.0\"}");
+    test_write_file(layout, "{\"version\":\"1.0.0\"}");
     assert_null(gantry_store_open(dir, GANTRY_STORE_CREATE, &err));
     expect_error(err, GANTRY_E_PARSE, "missing 'imageLayoutVersion'");
     gantry_error_free(err), err = NULL;
-    write_file(layout, "{\"imageLayoutVersion\":\"2.0.0\"}");
+    test_write_file(layout, "{\"imageLayoutVersion\":\"2.0.0\"}");
     assert_null(gantry_store_open(dir, 0, &err));
     expect_error(err, GANTRY_E_UNSUPPORTED, "unsupported image layout version '2.0.0'");
     gantry_error_free(err), err = NULL;
@@ -229,7 +143,7 @@ static void test_store__default_root(void **state)
 
 static void test_store__blob_write_and_read(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     _cleanup_error_ struct gantry_error *err = NULL;
     const char *data = "hello, layer content";
     size_t len = strlen(data);
@@ -243,12 +157,12 @@ static void test_store__blob_write_and_read(void **state)
         assert_int_equal(
             gantry_store_blob_writer_write(w, data + i, len - i < 3 ? len - i : 3, &err), 0);
     assert_int_equal(gantry_store_blob_writer_size(w), len);
-    assert_int_equal(count_entries(f, "tmp"), 1);
+    assert_int_equal(store_count_entries(f, "tmp"), 1);
     assert_false(gantry_store_blob_exists(f->s, want)); /* not visible before commit */
     assert_int_equal(gantry_store_blob_writer_commit(w, got, &err), 0);
     gantry_store_blob_writer_free(w);
     assert_string_equal(got, want);
-    assert_int_equal(count_entries(f, "tmp"), 0);
+    assert_int_equal(store_count_entries(f, "tmp"), 0);
     assert_true(gantry_store_blob_exists(f->s, want));
     int64_t size = 0;
     assert_int_equal(gantry_store_blob_size(f->s, want, &size, &err), 0);
@@ -267,9 +181,9 @@ static void test_store__blob_write_and_read(void **state)
     gantry_store_blob_reader_free(r);
 
     /* the same content again: fine, one file */
-    put(f->s, data, len, got);
+    put_blob(f->s, data, len, got);
     assert_string_equal(got, want);
-    assert_int_equal(count_entries(f, "blobs/sha256"), 1);
+    assert_int_equal(store_count_entries(f, "blobs/sha256"), 1);
     _cleanup_buf_ struct gantry_buf doc = GANTRY_BUF_INIT_CAP(1024);
     assert_int_equal(gantry_store_read_blob(f->s, want, &doc, &err), 0);
     assert_string_equal(doc.data, data);
@@ -280,7 +194,7 @@ static void test_store__blob_write_and_read(void **state)
 
 static void test_store__blob_sha512(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     _cleanup_error_ struct gantry_error *err = NULL;
     char want[GANTRY_DIGEST_MAX], got[GANTRY_DIGEST_MAX];
     gantry_digest_bytes(GANTRY_DIGEST_SHA512, "abc", 3, want);
@@ -290,7 +204,7 @@ static void test_store__blob_sha512(void **state)
     assert_int_equal(gantry_store_blob_writer_commit(w, got, &err), 0);
     gantry_store_blob_writer_free(w);
     assert_string_equal(got, want);
-    assert_int_equal(count_entries(f, "blobs/sha512"), 1);
+    assert_int_equal(store_count_entries(f, "blobs/sha512"), 1);
     _cleanup_buf_ struct gantry_buf b = GANTRY_BUF_INIT;
     assert_int_equal(gantry_store_read_blob(f->s, want, &b, &err), 0);
     assert_string_equal(b.data, "abc");
@@ -298,7 +212,7 @@ static void test_store__blob_sha512(void **state)
 
 static void test_store__digest_mismatch_leaves_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_error *err = NULL;
     char other[GANTRY_DIGEST_MAX], actual[GANTRY_DIGEST_MAX];
     gantry_digest_bytes(GANTRY_DIGEST_SHA256, "something else", 14, other);
@@ -310,8 +224,8 @@ static void test_store__digest_mismatch_leaves_nothing(void **state)
     _cleanup_free_ char *msg = xasprintf("digest mismatch: got %s, want %s", actual, other);
     expect_error(err, GANTRY_E_DIGEST_MISMATCH, msg);
     gantry_error_free(err), err = NULL;
-    assert_int_equal(count_entries(f, "blobs/sha256"), 0);
-    assert_int_equal(count_entries(f, "tmp"), 0);
+    assert_int_equal(store_count_entries(f, "blobs/sha256"), 0);
+    assert_int_equal(store_count_entries(f, "tmp"), 0);
     /* the writer is dead */
     assert_int_equal(gantry_store_blob_writer_commit(w, NULL, &err), -1);
     gantry_error_free(err), err = NULL;
@@ -326,15 +240,15 @@ static void test_store__digest_mismatch_leaves_nothing(void **state)
                  "size mismatch: got 7 bytes, want 1000000000000000");
     gantry_error_free(err), err = NULL;
     gantry_store_blob_writer_free(w);
-    assert_int_equal(count_entries(f, "blobs/sha256"), 0);
-    assert_int_equal(count_entries(f, "tmp"), 0);
+    assert_int_equal(store_count_entries(f, "blobs/sha256"), 0);
+    assert_int_equal(store_count_entries(f, "tmp"), 0);
 
     /* a writer freed without commit removes its file */
     w = gantry_store_blob_writer_new(f->s, NULL, -1, &err);
     assert_non_null(w);
     assert_int_equal(gantry_store_blob_writer_write(w, "x", 1, &err), 0);
     gantry_store_blob_writer_free(w);
-    assert_int_equal(count_entries(f, "tmp"), 0);
+    assert_int_equal(store_count_entries(f, "tmp"), 0);
 
     assert_null(gantry_store_blob_writer_new(f->s, "sha256:1234", -1, &err));
     expect_error(err, GANTRY_E_INVALID_ARG, "invalid digest length");
@@ -344,7 +258,7 @@ static void test_store__digest_mismatch_leaves_nothing(void **state)
 /* M7: more than the expected size stops at once. */
 static void test_store__size_overflow(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_error *err = NULL;
     struct gantry_store_blob_writer *w = gantry_store_blob_writer_new(f->s, NULL, 4, &err);
     assert_non_null(w);
@@ -352,29 +266,29 @@ static void test_store__size_overflow(void **state)
     assert_int_equal(gantry_store_blob_writer_write(w, "cde", 3, &err), -1);
     expect_error(err, GANTRY_E_TOO_LARGE, "got more than 4 bytes");
     gantry_error_free(err), err = NULL;
-    assert_int_equal(count_entries(f, "tmp"), 0);
+    assert_int_equal(store_count_entries(f, "tmp"), 0);
     assert_int_equal(gantry_store_blob_writer_write(w, "c", 1, &err), -1);
     gantry_error_free(err), err = NULL;
     assert_int_equal(gantry_store_blob_writer_commit(w, NULL, &err), -1);
     gantry_error_free(err);
     gantry_store_blob_writer_free(w);
-    assert_int_equal(count_entries(f, "blobs/sha256"), 0);
+    assert_int_equal(store_count_entries(f, "blobs/sha256"), 0);
 }
 
-static void corrupt_blob(struct fixture *f, const char *digest, const char *content)
+static void corrupt_blob(struct store_fixture *f, const char *digest, const char *content)
 {
     _cleanup_error_ struct gantry_error *err = NULL;
     _cleanup_free_ char *path = gantry_store_blob_path(f->s, digest, &err);
     assert_non_null(path);
-    write_file(path, content);
+    test_write_file(path, content);
 }
 
 static void test_store__corrupt_blob_detected(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_error *err = NULL;
     char digest[GANTRY_DIGEST_MAX], bad[GANTRY_DIGEST_MAX];
-    put(f->s, "original", 8, digest);
+    put_blob(f->s, "original", 8, digest);
     corrupt_blob(f, digest, "0riginal");
     gantry_digest_bytes(GANTRY_DIGEST_SHA256, "0riginal", 8, bad);
 
@@ -401,10 +315,10 @@ static void test_store__corrupt_blob_detected(void **state)
 
 static void test_store__blob_lookup_errors(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_error *err = NULL;
     char digest[GANTRY_DIGEST_MAX];
-    put(f->s, "0123456789", 10, digest);
+    put_blob(f->s, "0123456789", 10, digest);
     struct gantry_buf small = GANTRY_BUF_INIT_CAP(4);
     assert_int_equal(gantry_store_read_blob(f->s, digest, &small, &err), -1);
     expect_error(err, GANTRY_E_TOO_LARGE, "is 10 bytes, more than the 4 byte limit");
@@ -441,7 +355,7 @@ static void expect_names(struct gantry_store *s, const char *const *names, size_
 
 static void test_store__refs(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_error *err = NULL;
     struct gantry_oci_descriptor img1, img2, got;
     put_image(f->s, "layer one", "amd64", &img1);
@@ -502,11 +416,11 @@ static void test_store__refs(void **state)
 /* Entries written by other tools keep their members; unnamed ones stay unlisted. */
 static void test_store__refs_keep_foreign_entries(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     _cleanup_error_ struct gantry_error *err = NULL;
     struct gantry_oci_descriptor img;
     put_image(f->s, "layer", "amd64", &img);
-    _cleanup_free_ char *index = path_in(f, "index.json");
+    _cleanup_free_ char *index = store_path_in(f, "index.json");
     _cleanup_free_ char *doc =
         xasprintf("{\"schemaVersion\":2,\"manifests\":["
                   "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%lld,\"x-tool\":{\"a\":1}},"
@@ -514,7 +428,7 @@ static void test_store__refs_keep_foreign_entries(void **state)
                   "\"org.opencontainers.image.ref.name\":\"other\",\"com.example\":\"kept\"}}]}",
                   img.media_type, img.digest, (long long)img.size, img.media_type, img.digest,
                   (long long)img.size);
-    write_file(index, doc);
+    test_write_file(index, doc);
     assert_int_equal(gantry_store_ref_set(f->s, "mine", &img, &err), 0);
     const char *names[] = {"other", "mine"};
     expect_names(f->s, names, 2);
@@ -527,12 +441,12 @@ static void test_store__refs_keep_foreign_entries(void **state)
 
 static void test_store__index_valid_after_many_updates(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     _cleanup_error_ struct gantry_error *err = NULL;
     struct gantry_oci_descriptor img;
     put_image(f->s, "layer", "amd64", &img);
-    _cleanup_free_ char *index = path_in(f, "index.json");
-    _cleanup_free_ char *index_tmp = path_in(f, "index.json.tmp");
+    _cleanup_free_ char *index = store_path_in(f, "index.json");
+    _cleanup_free_ char *index_tmp = store_path_in(f, "index.json.tmp");
     for (int i = 0; i < 60; i++) {
         /* every 7th update deletes the name the previous one set */
         _cleanup_free_ char *name = xasprintf("example.com/repo:%d", (i % 7 == 6 ? i - 1 : i) % 25);
@@ -571,7 +485,7 @@ static int child_updates(const char *root, int who, const struct gantry_oci_desc
 
 static void test_store__concurrent_updaters(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     _cleanup_error_ struct gantry_error *err = NULL;
     struct gantry_oci_descriptor img;
     put_image(f->s, "layer", "amd64", &img);
@@ -617,7 +531,7 @@ static void age_file(const char *path, time_t seconds)
 }
 
 /* An index naming two images (one absent: a partial pull) and an artifact. */
-static void put_index(struct fixture *f, const struct gantry_oci_descriptor *img,
+static void put_index(struct store_fixture *f, const struct gantry_oci_descriptor *img,
                       struct gantry_oci_descriptor *artifact_layer,
                       struct gantry_oci_descriptor *out)
 {
@@ -636,10 +550,7 @@ static void put_index(struct fixture *f, const struct gantry_oci_descriptor *img
     assert_non_null(am);
     put_doc(f->s, "application/vnd.example.artifact+json", am->raw, am->raw_len, &entries[2]);
     gantry_oci_manifest_free(am);
-    struct gantry_oci_index *idx = gantry_oci_index_build(NULL, entries, 3, &err);
-    assert_non_null(idx);
-    put_doc(f->s, GANTRY_MT_OCI_INDEX, idx->raw, idx->raw_len, out);
-    gantry_oci_index_free(idx);
+    put_oci_index(f->s, entries, 3, out);
     for (size_t i = 0; i < 3; i++)
         gantry_oci_descriptor_release(&entries[i]);
     gantry_oci_descriptor_release(&cfg);
@@ -647,7 +558,7 @@ static void put_index(struct fixture *f, const struct gantry_oci_descriptor *img
 
 static void test_store__gc(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     _cleanup_error_ struct gantry_error *err = NULL;
     struct gantry_oci_descriptor img, idx, art_layer, old;
     put_image(f->s, "kept layer", "amd64", &img);
@@ -655,13 +566,13 @@ static void test_store__gc(void **state)
     assert_int_equal(gantry_store_ref_set(f->s, "example.com/app:1", &idx, &err), 0);
     put_image(f->s, "unreferenced layer", "arm64", &old); /* 3 unreachable blobs */
     char junk[GANTRY_DIGEST_MAX];
-    put(f->s, "junk", 4, junk);
-    _cleanup_free_ char *stale = path_in(f, "tmp/blob-stale");
-    _cleanup_free_ char *fresh = path_in(f, "tmp/blob-fresh");
-    write_file(stale, "x");
-    write_file(fresh, "y");
+    put_blob(f->s, "junk", 4, junk);
+    _cleanup_free_ char *stale = store_path_in(f, "tmp/blob-stale");
+    _cleanup_free_ char *fresh = store_path_in(f, "tmp/blob-fresh");
+    test_write_file(stale, "x");
+    test_write_file(fresh, "y");
     age_file(stale, 2 * 3600);
-    size_t before = count_entries(f, "blobs/sha256");
+    size_t before = store_count_entries(f, "blobs/sha256");
 
     struct gantry_store_gc_stats st;
     if (gantry_store_gc(f->s, &st, &err) < 0)
@@ -691,12 +602,12 @@ static void test_store__gc(void **state)
 /* An import in progress holds a handle: gc refuses rather than race it. */
 static void test_store__gc_waits_for_importers(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_error *err = NULL;
     char digest[GANTRY_DIGEST_MAX];
     struct gantry_store *importer = gantry_store_open(f->store_dir, 0, &err);
     assert_non_null(importer);
-    put(importer, "fresh blob, not named yet", 25, digest);
+    put_blob(importer, "fresh blob, not named yet", 25, digest);
     assert_int_equal(gantry_store_gc(f->s, NULL, &err), -1);
     expect_error(err, GANTRY_E_DENIED, "is in use by another process");
     gantry_error_free(err), err = NULL;
@@ -705,19 +616,19 @@ static void test_store__gc_waits_for_importers(void **state)
     assert_int_equal(gantry_store_gc(f->s, NULL, &err), 0);
     assert_false(gantry_store_blob_exists(f->s, digest));
     /* the handle still works after gc */
-    put(f->s, "after", 5, digest);
+    put_blob(f->s, "after", 5, digest);
     assert_true(gantry_store_blob_exists(f->s, digest));
 }
 
 static void test_store__gc_stops_on_corrupt_manifest(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct gantry_error *err = NULL;
     struct gantry_oci_descriptor img;
     put_image(f->s, "layer", "amd64", &img);
     assert_int_equal(gantry_store_ref_set(f->s, "example.com/app:1", &img, &err), 0);
     char junk[GANTRY_DIGEST_MAX];
-    put(f->s, "junk", 4, junk);
+    put_blob(f->s, "junk", 4, junk);
     corrupt_blob(f, img.digest, "{\"schemaVersion\":2}");
     assert_int_equal(gantry_store_gc(f->s, NULL, &err), -1);
     expect_error(err, GANTRY_E_DIGEST_MISMATCH, "gc: image 'example.com/app:1': blob");
@@ -740,7 +651,7 @@ static const struct gantry_store_problem *find_problem(const struct gantry_store
 /* M15: blobs named in index.json may be missing; listing still works. */
 static void test_store__verify(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     _cleanup_error_ struct gantry_error *err = NULL;
     struct gantry_oci_descriptor img, broken, idx, art_layer;
     put_image(f->s, "good layer", "amd64", &img);
@@ -794,7 +705,7 @@ static void test_store__verify(void **state)
 
 static void test_store__image_children(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     _cleanup_error_ struct gantry_error *err = NULL;
     struct gantry_oci_descriptor img, idx, art_layer;
     put_image(f->s, "child layer", "amd64", &img);
@@ -826,7 +737,7 @@ static void test_store__image_children(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, store_fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(test_store__create_layout),
         T(test_store__open_rejects_non_layouts),

@@ -106,6 +106,21 @@ int gantry_buf_read_fd(struct gantry_buf *b, int fd, struct gantry_error **err)
     }
 }
 
+int gantry_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 int gantry_buf_read_file(struct gantry_buf *b, const char *path, struct gantry_error **err)
 {
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -93,7 +93,7 @@ static int write_layer(struct gantry_store *s, int fd, const struct gantry_image
     return 0;
 }
 
-static const char *layer_media_type(enum gantry_compression c)
+const char *gantry_image_layer_media_type(enum gantry_compression c)
 {
     switch (c) {
     case GANTRY_COMPRESSION_GZIP:
@@ -152,7 +152,7 @@ static int import_blobs(struct gantry_store *s, int fd, const char *name,
     _cleanup_descriptor_ struct gantry_oci_descriptor layer = GANTRY_OCI_DESCRIPTOR_INIT;
     _cleanup_descriptor_ struct gantry_oci_descriptor config = GANTRY_OCI_DESCRIPTOR_INIT;
     _cleanup_descriptor_ struct gantry_oci_descriptor manifest = GANTRY_OCI_DESCRIPTOR_INIT;
-    gantry_oci_descriptor_init(&layer, layer_media_type(o->compression), res.digest,
+    gantry_oci_descriptor_init(&layer, gantry_image_layer_media_type(o->compression), res.digest,
                                (int64_t)res.size);
     if (store_config(s, c, &res, created, o->message, &config, err) < 0 ||
         store_manifest(s, &config, &layer, p, &manifest, err) < 0)

@@ -31,8 +31,8 @@ void oci_common_to_tree(struct oci_tree *t, json_t *root, const char *artifact_t
     oci_set_kv(t, root, "annotations", annotations, n_annotations);
 }
 
-int oci_wrong_kind(enum gantry_oci_kind kind, const char *type, const char *want,
-                   struct gantry_error **err)
+static int wrong_kind(enum gantry_oci_kind kind, const char *type, const char *want,
+                      struct gantry_error **err)
 {
     if (kind == GANTRY_OCI_KIND_INDEX)
         return gantry_error_set(err, GANTRY_E_PARSE, 0, "document is an image index, not %s", want);
@@ -43,6 +43,30 @@ int oci_wrong_kind(enum gantry_oci_kind kind, const char *type, const char *want
         return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0, "media type '%s' is not %s", type,
                                 want);
     return gantry_error_set(err, GANTRY_E_PARSE, 0, "document is not %s", want);
+}
+
+json_t *oci_load_kind(const char *data, size_t len, const char *expected, enum gantry_oci_kind want,
+                      const char **type, struct gantry_error **err)
+{
+    _cleanup_json_ json_t *root = oci_load(data, len, err);
+    enum gantry_oci_kind kind = GANTRY_OCI_KIND_UNKNOWN;
+    *type = NULL;
+    if (!root || oci_classify(root, expected, &kind, type, err) < 0)
+        return NULL;
+    if (kind != want) {
+        wrong_kind(kind, *type,
+                   want == GANTRY_OCI_KIND_INDEX ? "an image index" : "an image manifest", err);
+        return NULL;
+    }
+    return steal_pointer(&root);
+}
+
+int oci_render_tree(const struct oci_tree *t, const json_t *tree, const char *what,
+                    struct gantry_buf *b, struct gantry_error **err)
+{
+    if (oci_tree_check(t, err) < 0 || oci_dump(tree, b, err) < 0)
+        return gantry_error_prefix(err, "%s", what);
+    return 0;
 }
 
 int oci_buf_append(struct gantry_buf *out, const struct gantry_buf *b, struct gantry_error **err)

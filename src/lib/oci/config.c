@@ -263,10 +263,8 @@ static struct gantry_oci_config *config_render(const struct gantry_oci_config *c
 {
     struct oci_tree t = {0};
     _cleanup_json_ json_t *tree = config_tree(&t, c);
-    if (oci_tree_check(&t, err) < 0 || oci_dump(tree, b, err) < 0) {
-        gantry_error_prefix(err, "image config");
+    if (oci_render_tree(&t, tree, "image config", b, err) < 0)
         return NULL;
-    }
     struct gantry_oci_config *r = gantry_oci_config_parse(b->data, b->len, err);
     if (!r)
         oci_recode(err, GANTRY_E_INVALID_ARG);

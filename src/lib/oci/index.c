@@ -22,8 +22,10 @@ static void cleanup_indexp(struct gantry_oci_index **idx)
 }
 #define _cleanup_index_ __attribute__((cleanup(cleanup_indexp)))
 
-static int index_fields(json_t *root, struct gantry_oci_index *idx, struct gantry_error **err)
+static int index_fields(json_t *root, const char *type, struct gantry_oci_index *idx,
+                        struct gantry_error **err)
 {
+    idx->media_type = oci_mt_dup(type ? type : GANTRY_MT_OCI_INDEX);
     if (oci_check_schema_version(root, err) < 0)
         return -1;
     json_t *manifests = oci_member(root, "manifests");
@@ -42,17 +44,11 @@ struct gantry_oci_index *gantry_oci_index_parse(const char *data, size_t len,
                                                 const char *expected_type,
                                                 struct gantry_error **err)
 {
-    _cleanup_json_ json_t *root = oci_load(data, len, err);
-    enum gantry_oci_kind kind = GANTRY_OCI_KIND_UNKNOWN;
-    const char *type = NULL;
-    if (!root || oci_classify(root, expected_type, &kind, &type, err) < 0 ||
-        (kind != GANTRY_OCI_KIND_INDEX && oci_wrong_kind(kind, type, "an image index", err))) {
-        gantry_error_prefix(err, "invalid index");
-        return NULL;
-    }
+    const char *type;
+    _cleanup_json_ json_t *root =
+        oci_load_kind(data, len, expected_type, GANTRY_OCI_KIND_INDEX, &type, err);
     _cleanup_index_ struct gantry_oci_index *idx = xcalloc(1, sizeof(*idx));
-    idx->media_type = oci_mt_dup(type ? type : GANTRY_MT_OCI_INDEX);
-    if (index_fields(root, idx, err) < 0) {
+    if (!root || index_fields(root, type, idx, err) < 0) {
         gantry_error_prefix(err, "invalid index");
         return NULL;
     }
@@ -101,10 +97,8 @@ static struct gantry_oci_index *index_render(const struct gantry_oci_index *idx,
 {
     struct oci_tree t = {0};
     _cleanup_json_ json_t *tree = index_tree(&t, idx);
-    if (oci_tree_check(&t, err) < 0 || oci_dump(tree, b, err) < 0) {
-        gantry_error_prefix(err, "index");
+    if (oci_render_tree(&t, tree, "index", b, err) < 0)
         return NULL;
-    }
     struct gantry_oci_index *r = gantry_oci_index_parse(b->data, b->len, NULL, err);
     if (!r)
         oci_recode(err, GANTRY_E_INVALID_ARG);

@@ -23,8 +23,10 @@ static void cleanup_manifestp(struct gantry_oci_manifest **m)
 }
 #define _cleanup_manifest_ __attribute__((cleanup(cleanup_manifestp)))
 
-static int manifest_fields(json_t *root, struct gantry_oci_manifest *m, struct gantry_error **err)
+static int manifest_fields(json_t *root, const char *type, struct gantry_oci_manifest *m,
+                           struct gantry_error **err)
 {
+    m->media_type = oci_mt_dup(type ? type : GANTRY_MT_OCI_MANIFEST);
     if (oci_check_schema_version(root, err) < 0)
         return -1;
     json_t *config = oci_member(root, "config");
@@ -45,18 +47,11 @@ struct gantry_oci_manifest *gantry_oci_manifest_parse(const char *data, size_t l
                                                       const char *expected_type,
                                                       struct gantry_error **err)
 {
-    _cleanup_json_ json_t *root = oci_load(data, len, err);
-    enum gantry_oci_kind kind = GANTRY_OCI_KIND_UNKNOWN;
-    const char *type = NULL;
-    if (!root || oci_classify(root, expected_type, &kind, &type, err) < 0 ||
-        (kind != GANTRY_OCI_KIND_MANIFEST &&
-         oci_wrong_kind(kind, type, "an image manifest", err))) {
-        gantry_error_prefix(err, "invalid manifest");
-        return NULL;
-    }
+    const char *type;
+    _cleanup_json_ json_t *root =
+        oci_load_kind(data, len, expected_type, GANTRY_OCI_KIND_MANIFEST, &type, err);
     _cleanup_manifest_ struct gantry_oci_manifest *m = xcalloc(1, sizeof(*m));
-    m->media_type = oci_mt_dup(type ? type : GANTRY_MT_OCI_MANIFEST);
-    if (manifest_fields(root, m, err) < 0) {
+    if (!root || manifest_fields(root, type, m, err) < 0) {
         gantry_error_prefix(err, "invalid manifest");
         return NULL;
     }
@@ -95,10 +90,8 @@ static struct gantry_oci_manifest *manifest_render(const struct gantry_oci_manif
 {
     struct oci_tree t = {0};
     _cleanup_json_ json_t *tree = manifest_tree(&t, m);
-    if (oci_tree_check(&t, err) < 0 || oci_dump(tree, b, err) < 0) {
-        gantry_error_prefix(err, "manifest");
+    if (oci_render_tree(&t, tree, "manifest", b, err) < 0)
         return NULL;
-    }
     struct gantry_oci_manifest *r = gantry_oci_manifest_parse(b->data, b->len, NULL, err);
     if (!r)
         oci_recode(err, GANTRY_E_INVALID_ARG);

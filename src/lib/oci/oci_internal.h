@@ -124,9 +124,20 @@ struct oci_common {
     size_t *n_annotations;
 };
 int oci_common_from_json(json_t *root, const struct oci_common *c, struct gantry_error **err);
-/* Fail for a document of the wrong kind (want: "an image manifest"). */
-int oci_wrong_kind(enum gantry_oci_kind kind, const char *type, const char *want,
-                   struct gantry_error **err);
+/*
+ * oci_load, and the document must be of kind want (an index or a
+ * manifest): the parse of both. *type as for oci_classify, borrowed from
+ * the returned value or expected.
+ */
+json_t *oci_load_kind(const char *data, size_t len, const char *expected, enum gantry_oci_kind want,
+                      const char **type, struct gantry_error **err);
+/*
+ * Append the canonical JSON of tree, built with t, to b: the rendering of
+ * manifests, indexes and configs. Errors (a string the tree refused, b's
+ * cap) are prefixed with what ("manifest").
+ */
+int oci_render_tree(const struct oci_tree *t, const json_t *tree, const char *what,
+                    struct gantry_buf *b, struct gantry_error **err);
 /* Append the bytes of b to out (GANTRY_E_TOO_LARGE past out->cap). */
 int oci_buf_append(struct gantry_buf *out, const struct gantry_buf *b, struct gantry_error **err);
 void oci_common_to_tree(struct oci_tree *t, json_t *root, const char *artifact_type,

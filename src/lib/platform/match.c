@@ -159,10 +159,8 @@ int gantry_platform_match_rank(const struct gantry_platform *want,
 {
     _cleanup_platform_ struct gantry_platform w = GANTRY_PLATFORM_INIT;
     _cleanup_platform_ struct gantry_platform c = GANTRY_PLATFORM_INIT;
-    gantry_platform_copy(&w, want);
-    gantry_platform_copy(&c, candidate);
-    gantry_platform_normalize(&w);
-    gantry_platform_normalize(&c);
+    platform_copy_normalized(&w, want);
+    platform_copy_normalized(&c, candidate);
     if (!w.architecture || !c.architecture || !os_matches(&w, &c))
         return -1;
     if (streq(w.architecture, c.architecture) && streq(w.variant, c.variant))

@@ -17,6 +17,9 @@ static inline void platform_cleanup(struct gantry_platform *p)
 int platform_parse_with_host(const char *s, size_t len, const struct gantry_platform *host,
                              struct gantry_platform *out, struct gantry_error **err) GANTRY_WUR;
 
+/* A copy of src into dst, normalized: what comparisons work on. */
+void platform_copy_normalized(struct gantry_platform *dst, const struct gantry_platform *src);
+
 /* uname's sysname and machine to a normalized platform ("Linux", "armv7l"). */
 void platform_from_uname(const char *sysname, const char *machine, struct gantry_platform *out);
 

@@ -407,6 +407,12 @@ void gantry_platform_copy(struct gantry_platform *dst, const struct gantry_platf
     }
 }
 
+void platform_copy_normalized(struct gantry_platform *dst, const struct gantry_platform *src)
+{
+    gantry_platform_copy(dst, src);
+    gantry_platform_normalize(dst);
+}
+
 /*
  * Append v to b with every byte outside [A-Za-z0-9_.-] %-encoded ('%', '+',
  * '(', ')', '/' and also spaces or control bytes a decoded option may hold),
@@ -471,10 +477,8 @@ bool gantry_platform_equal(const struct gantry_platform *a, const struct gantry_
 {
     _cleanup_platform_ struct gantry_platform na = GANTRY_PLATFORM_INIT;
     _cleanup_platform_ struct gantry_platform nb = GANTRY_PLATFORM_INIT;
-    gantry_platform_copy(&na, a);
-    gantry_platform_copy(&nb, b);
-    gantry_platform_normalize(&na);
-    gantry_platform_normalize(&nb);
+    platform_copy_normalized(&na, a);
+    platform_copy_normalized(&nb, b);
     return streq(na.os, nb.os) && streq(na.architecture, nb.architecture) &&
            streq(na.variant, nb.variant) && streq(na.os_version, nb.os_version) &&
            same_features(&na, &nb);

@@ -103,7 +103,7 @@ int gantry_store_blob_writer_write(struct gantry_store_blob_writer *w, const voi
         return gantry_error_set(err, GANTRY_E_TOO_LARGE, 0, "%s: got more than %lld bytes",
                                 writer_name(w), (long long)w->expected_size);
     }
-    if (store_write_all(w->fd, data, len) < 0) {
+    if (gantry_write_all(w->fd, data, len) < 0) {
         int e = errno;
         writer_abort(w);
         return gantry_error_set(err, GANTRY_E_IO, e, "write '%s'", w->tmp_path);

@@ -44,21 +44,6 @@ int store_mkdir_p(const char *path, struct gantry_error **err)
     return store_mkdir(p, err);
 }
 
-int store_write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int store_fsync_dir(const char *path, struct gantry_error **err)
 {
     _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -75,7 +60,7 @@ int store_write_atomic(struct gantry_store *s, const char *rel, const void *data
     _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return gantry_error_set(err, GANTRY_E_IO, errno, "create '%s'", tmp);
-    if (store_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (gantry_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
         int e = errno;
         unlink(tmp);
         return gantry_error_set(err, GANTRY_E_IO, e, "write '%s'", tmp);

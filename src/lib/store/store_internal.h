@@ -25,8 +25,6 @@ char *store_path(const struct gantry_store *s, const char *rel);
 char *store_blob_path(const struct gantry_store *s, const char *digest, struct gantry_error **err);
 int store_mkdir(const char *path, struct gantry_error **err);
 int store_mkdir_p(const char *path, struct gantry_error **err);
-/* Write everything, retrying on EINTR; -1 with errno set. */
-int store_write_all(int fd, const void *data, size_t len);
 int store_fsync_dir(const char *path, struct gantry_error **err);
 /*
  * Replace root/rel atomically: write rel.tmp, fsync, rename, fsync the

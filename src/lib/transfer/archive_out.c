@@ -92,16 +92,8 @@ int transfer_out_add_bytes(struct transfer_out *o, const char *path, const void 
     _cleanup_close_ int fd = memfd_create("gantry-save", MFD_CLOEXEC);
     if (fd < 0)
         return gantry_error_set(err, GANTRY_E_IO, errno, "create a memory file for '%s'", path);
-    const char *p = data;
-    for (size_t left = len; left > 0;) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return gantry_error_set(err, GANTRY_E_IO, errno, "write '%s'", path);
-        p += n;
-        left -= (size_t)n;
-    }
+    if (gantry_write_all(fd, data, len) < 0)
+        return gantry_error_set(err, GANTRY_E_IO, errno, "write '%s'", path);
     if (lseek(fd, 0, SEEK_SET) < 0)
         return gantry_error_set(err, GANTRY_E_IO, errno, "seek '%s'", path);
     return transfer_out_add_fd(o, path, fd, len, err);
@@ -118,17 +110,8 @@ int transfer_out_finish(struct transfer_out *o, struct gantry_error **err)
 
 int transfer_write_fd(void *user, const void *data, size_t len, struct gantry_error **err)
 {
-    int fd = *(int *)user;
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return gantry_error_set(err, GANTRY_E_IO, errno, "write archive");
-        p += n;
-        len -= (size_t)n;
-    }
+    if (gantry_write_all(*(int *)user, data, len) < 0)
+        return gantry_error_set(err, GANTRY_E_IO, errno, "write archive");
     return 0;
 }
 

@@ -5,6 +5,7 @@
  * gzip-compressed on the way in, so each image gets an OCI manifest whose
  * config is the archive's, byte for byte: the image id does not change.
  */
+#include <gantry/image.h>
 #include <gantry/ref.h>
 #include <gantry/store.h>
 
@@ -43,19 +44,6 @@ static int hash_uncompressed(struct load_ctx *c, const char *digest, char out[GA
     return n < 0 ? -1 : 0;
 }
 
-static const char *layer_media_type(enum gantry_compression c)
-{
-    switch (c) {
-    case GANTRY_COMPRESSION_GZIP:
-        return GANTRY_MT_OCI_LAYER_GZIP;
-    case GANTRY_COMPRESSION_ZSTD:
-        return GANTRY_MT_OCI_LAYER_ZSTD;
-    case GANTRY_COMPRESSION_NONE:
-        break;
-    }
-    return GANTRY_MT_OCI_LAYER;
-}
-
 static int layer_desc(struct load_ctx *c, const char *path, const char *want,
                       struct gantry_oci_descriptor *d, struct gantry_error **err)
 {
@@ -74,7 +62,7 @@ static int layer_desc(struct load_ctx *c, const char *path, const char *want,
                                 "layer '%s' does not match its config: content hashes to %s, "
                                 "diff_id is %s",
                                 path, diff_id, want);
-    gantry_oci_descriptor_init(d, layer_media_type(f->stored), f->digest, f->size);
+    gantry_oci_descriptor_init(d, gantry_image_layer_media_type(f->stored), f->digest, f->size);
     return 0;
 }
 

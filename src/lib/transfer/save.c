@@ -154,6 +154,13 @@ static void cleanup_tmp_filep(struct tmp_file *t)
     }
 }
 
+int gantry_transfer_save_fd(struct gantry_store *s, const char *const *refs, size_t n_refs,
+                            const struct gantry_transfer_save_opts *opts, int fd,
+                            struct gantry_error **err)
+{
+    return gantry_transfer_save(s, refs, n_refs, opts, transfer_write_fd, &fd, err);
+}
+
 static int tmp_file_open(const char *path, struct tmp_file *t, struct gantry_error **err)
 {
     _cleanup_free_ char *dir_copy = xstrdup(path);
@@ -184,7 +191,7 @@ int gantry_transfer_save_file(struct gantry_store *s, const char *const *refs, s
     if (!o.scratch_dir)
         o.scratch_dir = dirname(dir_copy);
     if (tmp_file_open(path, &t, err) < 0 ||
-        gantry_transfer_save(s, refs, n_refs, &o, transfer_write_fd, &t.fd, err) < 0)
+        gantry_transfer_save_fd(s, refs, n_refs, &o, t.fd, err) < 0)
         return -1;
     if (fsync(t.fd) < 0)
         return gantry_error_set(err, GANTRY_E_IO, errno, "write '%s'", path);
