@@ -1,0 +1,165 @@
+/* gantry pull: fetch an image (one platform, or all) from a registry into the store. */
+#include <stdio.h>
+#include <string.h>
+
+#include <gantry/ref.h>
+#include <gantry/registry.h>
+#include <gantry/store.h>
+#include <gantry/transfer.h>
+
+#include "cli.h"
+#include "util.h"
+
+static const char help[] =
+    "Usage: gantry pull [OPTIONS] IMAGE\n"
+    "\n"
+    "Download an image from a registry into the store. From a multi-platform\n"
+    "image only the platform that suits the host (or --platform) is fetched;\n"
+    "the index is kept whole, so the other platforms can be pulled later.\n"
+    "\n"
+    "Options:\n"
+    "      --platform P        Pull platform P (e.g. linux/arm64) instead of the host's\n"
+    "  -a, --all-platforms     Pull every platform of a multi-platform image\n"
+    "  -j, --jobs N            Fetch N blobs at once (default 4)\n"
+    "  -q, --quiet             Print only the image's full name\n"
+    "      --insecure          Allow plain HTTP and skip TLS verification\n"
+    "      --tls-verify=false  Same as --insecure\n"
+    "  -h, --help              Show this help\n";
+
+struct pull_args {
+    struct gantry_platform platform;
+    bool has_platform;
+    bool all_platforms;
+    bool quiet;
+    bool insecure;
+    unsigned jobs;
+    const char *ref;
+};
+
+/* Parse --jobs: 1..64. */
+static int parse_jobs(const char *cmd, const char *s, unsigned *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > 64)
+        return cli_usage_error(cmd, "invalid --jobs '%s': want a number from 1 to 64", s);
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_platform(struct pull_args *a, const char *s)
+{
+    struct gantry_error *err = NULL;
+    gantry_platform_release(&a->platform);
+    if (gantry_platform_parse(s, strlen(s), &a->platform, &err) < 0)
+        return cli_fail(err);
+    a->has_platform = true;
+    return 0;
+}
+
+static int parse(int argc, char **argv, struct pull_args *a)
+{
+    static const struct option opts[] = {
+        {"platform", required_argument, NULL, 'p'},
+        {"all-platforms", no_argument, NULL, 'a'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"insecure", no_argument, NULL, 'i'},
+        {"tls-verify", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    int c, rc = 0;
+    opterr = 0;
+    while (rc == 0 && (c = getopt_long(argc, argv, ":aj:q", opts, NULL)) != -1) {
+        if (c == 'p')
+            rc = parse_platform(a, optarg);
+        else if (c == 'a')
+            a->all_platforms = true;
+        else if (c == 'j')
+            rc = parse_jobs("pull", optarg, &a->jobs);
+        else if (c == 'q')
+            a->quiet = true;
+        else if (c == 'i' || (c == 't' && strcmp(optarg, "false") == 0))
+            a->insecure = true;
+        else if (c == ':')
+            rc = cli_usage_error("pull", "option '%s' needs a value", argv[optind - 1]);
+        else if (c != 't' || strcmp(optarg, "true") != 0)
+            rc = cli_usage_error("pull", "invalid or unknown option '%s'", argv[optind - 1]);
+    }
+    if (rc != 0)
+        return rc;
+    if (a->has_platform && a->all_platforms)
+        return cli_usage_error("pull", "--platform and --all-platforms are mutually exclusive");
+    if (argc - optind != 1)
+        return cli_usage_error("pull", "'pull' needs exactly one image");
+    a->ref = argv[optind];
+    return 0;
+}
+
+static struct gantry_store *open_store(struct gantry_error **err)
+{
+    _cleanup_free_ char *root =
+        cli_globals.root ? xstrdup(cli_globals.root) : gantry_store_default_root(err);
+    if (!root)
+        return NULL;
+    return gantry_store_open(root, GANTRY_STORE_CREATE, err);
+}
+
+/* What docker pull prints at the end. */
+static void print_result(const struct pull_args *a, const struct gantry_transfer_result *r)
+{
+    if (!a->quiet) {
+        struct gantry_ref ref = GANTRY_REF_INIT;
+        _cleanup_free_ char *familiar = NULL;
+        if (gantry_ref_parse(r->name, strlen(r->name), &ref, NULL) == 0)
+            familiar = gantry_ref_familiar(&ref);
+        gantry_ref_release(&ref);
+        printf("Digest: %s\n", r->digest);
+        printf("Status: %s %s\n",
+               r->changed || r->blobs_copied ? "Downloaded newer image for"
+                                             : "Image is up to date for",
+               familiar ? familiar : r->name);
+    }
+    printf("%s\n", r->name);
+}
+
+static int pull_run(const struct pull_args *a)
+{
+    struct gantry_error *err = NULL;
+    struct gantry_registry_opts ro = {.insecure = a->insecure};
+    struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
+    if (!c)
+        return cli_fail(err);
+    struct gantry_store *s = open_store(&err);
+    if (!s) {
+        gantry_registry_client_free(c);
+        return cli_fail(err);
+    }
+    struct gantry_transfer_pull_opts po = {.platform = a->has_platform ? &a->platform : NULL,
+                                           .all_platforms = a->all_platforms,
+                                           .jobs = a->jobs};
+    struct gantry_transfer_result r = {0};
+    int rc = gantry_transfer_pull(s, c, a->ref, &po, &r, &err);
+    gantry_store_free(s);
+    gantry_registry_client_free(c);
+    if (rc < 0)
+        return cli_fail(err);
+    gantry_log(GANTRY_LOG_DEBUG, "pull: %zu blobs fetched (%llu bytes), %zu already present",
+               r.blobs_copied, (unsigned long long)r.bytes_copied, r.blobs_present);
+    print_result(a, &r);
+    gantry_transfer_result_release(&r);
+    return 0;
+}
+
+int cmd_pull(int argc, char **argv)
+{
+    struct pull_args a = {.platform = GANTRY_PLATFORM_INIT};
+    if (cli_wants_help(argc, argv, help))
+        return 0;
+    int rc = parse(argc, argv, &a);
+    if (rc == 0)
+        rc = pull_run(&a);
+    gantry_platform_release(&a.platform);
+    return rc;
+}

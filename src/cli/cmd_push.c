@@ -1,0 +1,173 @@
+/* gantry push: upload an image of the store (all its platforms, or some) to a registry. */
+#include <stdio.h>
+#include <string.h>
+
+#include <gantry/ref.h>
+#include <gantry/registry.h>
+#include <gantry/store.h>
+#include <gantry/transfer.h>
+
+#include "cli.h"
+#include "util.h"
+
+static const char help[] =
+    "Usage: gantry push [OPTIONS] IMAGE [DESTINATION]\n"
+    "\n"
+    "Upload an image of the store to a registry: to DESTINATION (a reference\n"
+    "with a tag) when given, else to the name of IMAGE. Blobs the registry has\n"
+    "are not sent again; the child manifests go before the index and the tag\n"
+    "is written last, so it never points at missing content. Platforms missing\n"
+    "from the store are fine when the registry has them already.\n"
+    "\n"
+    "Options:\n"
+    "      --platform P        Push only platform P: one gives that manifest alone,\n"
+    "                          several (repeat, or comma-separated) a smaller index\n"
+    "  -j, --jobs N            Upload N blobs at once (default 4)\n"
+    "  -q, --quiet             Print only the destination's full name\n"
+    "      --insecure          Allow plain HTTP and skip TLS verification\n"
+    "      --tls-verify=false  Same as --insecure\n"
+    "  -h, --help              Show this help\n";
+
+struct push_args {
+    struct gantry_platform *platforms;
+    size_t n_platforms;
+    bool quiet;
+    bool insecure;
+    unsigned jobs;
+    const char *src;
+    const char *dest;
+};
+
+static void push_args_release(struct push_args *a)
+{
+    for (size_t i = 0; i < a->n_platforms; i++)
+        gantry_platform_release(&a->platforms[i]);
+    free(a->platforms);
+}
+
+/* Add each platform of a comma-separated list; 1 after printing an error. */
+static int add_platforms(struct push_args *a, const char *list)
+{
+    for (const char *p = list;; p++) {
+        const char *end = strchrnul(p, ',');
+        struct gantry_error *err = NULL;
+        a->platforms = xrealloc(a->platforms, (a->n_platforms + 1) * sizeof(*a->platforms));
+        if (gantry_platform_parse(p, (size_t)(end - p), &a->platforms[a->n_platforms], &err) < 0)
+            return cli_fail(err);
+        a->n_platforms++;
+        if (!*end)
+            return 0;
+        p = end;
+    }
+}
+
+static int parse_jobs(const char *s, unsigned *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > 64)
+        return cli_usage_error("push", "invalid --jobs '%s': want a number from 1 to 64", s);
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse(int argc, char **argv, struct push_args *a)
+{
+    static const struct option opts[] = {
+        {"platform", required_argument, NULL, 'p'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"insecure", no_argument, NULL, 'i'},
+        {"tls-verify", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    int c, rc = 0;
+    opterr = 0;
+    while (rc == 0 && (c = getopt_long(argc, argv, ":j:q", opts, NULL)) != -1) {
+        if (c == 'p')
+            rc = add_platforms(a, optarg);
+        else if (c == 'j')
+            rc = parse_jobs(optarg, &a->jobs);
+        else if (c == 'q')
+            a->quiet = true;
+        else if (c == 'i' || (c == 't' && strcmp(optarg, "false") == 0))
+            a->insecure = true;
+        else if (c == ':')
+            rc = cli_usage_error("push", "option '%s' needs a value", argv[optind - 1]);
+        else if (c != 't' || strcmp(optarg, "true") != 0)
+            rc = cli_usage_error("push", "invalid or unknown option '%s'", argv[optind - 1]);
+    }
+    if (rc != 0)
+        return rc;
+    if (argc - optind < 1 || argc - optind > 2)
+        return cli_usage_error("push", "'push' needs an image and at most one destination");
+    a->src = argv[optind];
+    a->dest = optind + 1 < argc ? argv[optind + 1] : NULL;
+    return 0;
+}
+
+static struct gantry_store *open_store(struct gantry_error **err)
+{
+    _cleanup_free_ char *root =
+        cli_globals.root ? xstrdup(cli_globals.root) : gantry_store_default_root(err);
+    if (!root)
+        return NULL;
+    return gantry_store_open(root, 0, err);
+}
+
+/* docker push's closing line: "<tag>: digest: sha256:... size: N". */
+static void print_result(const struct push_args *a, const struct gantry_transfer_result *r)
+{
+    if (a->quiet) {
+        printf("%s\n", r->name);
+        return;
+    }
+    struct gantry_ref ref = GANTRY_REF_INIT;
+    bool ok = gantry_ref_parse(r->name, strlen(r->name), &ref, NULL) == 0;
+    printf("%s: digest: %s size: %lld\n", ok && ref.tag ? ref.tag : r->name, r->digest,
+           (long long)r->size);
+    gantry_ref_release(&ref);
+}
+
+static int push_run(const struct push_args *a)
+{
+    struct gantry_error *err = NULL;
+    struct gantry_registry_opts ro = {.insecure = a->insecure};
+    struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
+    if (!c)
+        return cli_fail(err);
+    struct gantry_store *s = open_store(&err);
+    if (!s) {
+        gantry_registry_client_free(c);
+        return cli_fail(err);
+    }
+    struct gantry_transfer_push_opts po = {
+        .platforms = a->platforms, .n_platforms = a->n_platforms, .jobs = a->jobs};
+    struct gantry_transfer_result r = {0};
+    int rc = gantry_transfer_push(s, c, a->src, a->dest, &po, &r, &err);
+    gantry_store_free(s);
+    gantry_registry_client_free(c);
+    if (rc < 0)
+        return cli_fail(err);
+    gantry_log(GANTRY_LOG_DEBUG,
+               "push: %zu blobs uploaded (%llu bytes), %zu mounted, %zu already present, "
+               "%zu manifests written",
+               r.blobs_copied, (unsigned long long)r.bytes_copied, r.blobs_mounted, r.blobs_present,
+               r.manifests_copied);
+    print_result(a, &r);
+    gantry_transfer_result_release(&r);
+    return 0;
+}
+
+int cmd_push(int argc, char **argv)
+{
+    struct push_args a = {0};
+    if (cli_wants_help(argc, argv, help))
+        return 0;
+    int rc = parse(argc, argv, &a);
+    if (rc == 0)
+        rc = push_run(&a);
+    push_args_release(&a);
+    return rc;
+}

@@ -1,0 +1,83 @@
+/*
+ * Internals of the copy engine (pull, push): a small worker pool, progress
+ * reports serialized across threads, platforms of index entries, and the
+ * blob lists both directions build from manifests.
+ */
+#ifndef GANTRY_COPY_INTERNAL_H
+#define GANTRY_COPY_INTERNAL_H
+
+#include <gantry/core.h>
+#include <gantry/oci.h>
+#include <gantry/platform.h>
+#include <gantry/ref.h>
+
+#include <gantry/transfer.h>
+
+#define _cleanup_ref_ __attribute__((cleanup(gantry_ref_release)))
+#define _cleanup_platform_ __attribute__((cleanup(gantry_platform_release)))
+
+/*
+ * One task of copy_parallel: work on item i of ctx. Return 0, or -1 with
+ * *err set; the first failure stops the tasks not yet started.
+ */
+typedef int (*copy_task_fn)(void *ctx, size_t i, struct gantry_error **err);
+
+/*
+ * Run fn for i = 0..n-1 on up to jobs threads (the caller's included; 0
+ * means GANTRY_TRANSFER_DEFAULT_JOBS). Returns 0, or -1 with the first task's error.
+ * Tasks already running when one fails are waited for.
+ */
+int copy_parallel(size_t n, unsigned jobs, copy_task_fn fn, void *ctx,
+                  struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * gantry_progress for a blob (id: its first 12 hex digits), serialized
+ * with a mutex so that a display that is not thread-safe can be called
+ * from the pool's threads.
+ */
+void copy_progress(const char *action, const char *digest, uint64_t done, uint64_t total,
+                   bool finished);
+
+/* A normalized platform from an index entry's platform (NULL: all NULL). */
+void copy_platform_from_oci(const struct gantry_oci_platform *o, struct gantry_platform *out);
+
+/* "linux/amd64" of an index entry's platform ("unknown" without one). Caller frees. */
+char *copy_entry_platform_string(const struct gantry_oci_descriptor *d);
+
+/*
+ * True for the index entries a platform is chosen among: image manifests
+ * that are not attestations and have a known platform.
+ */
+bool copy_entry_is_runnable(const struct gantry_oci_descriptor *d);
+
+/*
+ * The runnable entry of idx that suits want best (gantry_platform_match_rank,
+ * lowest rank, first on ties), or -1. Pure.
+ */
+ssize_t copy_select_entry(const struct gantry_oci_index *idx, const struct gantry_platform *want);
+
+/*
+ * "no linux/arm64 image in NAME (it has: linux/amd64, linux/386)" as a
+ * GANTRY_E_NOT_FOUND error; returns -1.
+ */
+int copy_no_platform_error(const struct gantry_oci_index *idx, const struct gantry_platform *want,
+                           const char *name, struct gantry_error **err);
+
+/* A blob to move: its descriptor fields (borrowed from a manifest). */
+struct copy_blob {
+    const char *digest;
+    const char *media_type;
+    int64_t size;
+};
+
+/* A de-duplicated list of blobs. */
+struct copy_blobs {
+    struct copy_blob *items;
+    size_t n_items;
+};
+
+/* Add the config and layers of m (borrowed: m must outlive the list), once each. */
+void copy_blobs_add_manifest(struct copy_blobs *l, const struct gantry_oci_manifest *m);
+void copy_blobs_release(struct copy_blobs *l);
+
+#endif
