@@ -263,6 +263,92 @@ GANTRY_API int gantry_transfer_push(struct gantry_store *s, struct gantry_regist
 /* Free the members of r and zero it; NULL is a no-op. */
 GANTRY_API void gantry_transfer_result_release(struct gantry_transfer_result *r);
 
+/*
+ * Copying: between any two of a registry, the store, an OCI layout
+ * directory and an OCI archive (`gantry copy`). See docs/copy.md.
+ *
+ * Basic outline of a copy:
+ *
+ *     struct gantry_transfer_endpoint src, dst;
+ *     if (gantry_transfer_endpoint_parse(argv[1], strlen(argv[1]), &src, &err) < 0 ||
+ *         gantry_transfer_endpoint_parse(argv[2], strlen(argv[2]), &dst, &err) < 0)
+ *         ...;        // "unknown transport 'dir' in 'dir:/x' (...)"
+ *     struct gantry_transfer_copy_opts co = {.jobs = 4};
+ *     struct gantry_transfer_result res = {0};
+ *     if (gantry_transfer_copy(store, client, &src, &dst, &co, &res, &err) < 0)
+ *         ...;        // the destination's name is untouched
+ *     gantry_transfer_result_release(&res);
+ *     gantry_transfer_endpoint_release(&src);
+ *     gantry_transfer_endpoint_release(&dst);
+ */
+
+/* Where an image is read from or written to. */
+enum gantry_transfer_kind {
+    GANTRY_TRANSFER_REGISTRY,    /* docker://REF, or a bare reference */
+    GANTRY_TRANSFER_STORE,       /* gantry:REF, the local store */
+    GANTRY_TRANSFER_OCI_DIR,     /* oci:DIR[:REF], an OCI image layout directory */
+    GANTRY_TRANSFER_OCI_ARCHIVE, /* oci-archive:FILE[:REF], an OCI layout in a tar */
+};
+
+/* A parsed endpoint; strings owned. */
+struct gantry_transfer_endpoint {
+    enum gantry_transfer_kind kind;
+    char *ref;  /* REGISTRY, STORE: the reference; OCI_*: the ref.name, or NULL */
+    char *path; /* OCI_*: the directory or file; else NULL */
+};
+
+/*
+ * Parse an endpoint of s (len bytes, not NUL-terminated necessarily):
+ * "docker://REF", "gantry:REF", "oci:DIR[:REF]", "oci-archive:FILE[:REF]"
+ * (split at the first ':' after the transport, as skopeo does), or a bare
+ * reference (a registry). Pure: nothing is looked up. *out (zeroed first)
+ * is the caller's to release. Errors: GANTRY_E_INVALID_ARG "unknown
+ * transport 'X' in 'S' (...)", an empty reference or path, or the
+ * reference parser's message for a bad docker:// or gantry: reference.
+ */
+GANTRY_API int gantry_transfer_endpoint_parse(const char *s, size_t len,
+                                              struct gantry_transfer_endpoint *out,
+                                              struct gantry_error **err) GANTRY_WUR;
+
+/* Free the strings of e and zero it; NULL is a no-op. */
+GANTRY_API void gantry_transfer_endpoint_release(struct gantry_transfer_endpoint *e);
+
+/* Options for copying; zero-initialise. */
+struct gantry_transfer_copy_opts {
+    /* Copy only these platforms of an index: one gives that manifest alone,
+     * several a smaller index of them. n_platforms == 0: the whole image
+     * (every child manifest, attestations included). */
+    const struct gantry_platform *platforms;
+    size_t n_platforms;
+    unsigned jobs;     /* blobs moved at once; 0: GANTRY_TRANSFER_DEFAULT_JOBS */
+    size_t chunk_size; /* see gantry_registry_blob_push; 0: the client's default */
+};
+
+/*
+ * Copy the image src names to dst. s (the store; may be NULL unless an end
+ * is GANTRY_TRANSFER_STORE) and c (may be NULL unless an end is a
+ * registry) are borrowed. Manifests and blobs keep their digests; only a
+ * --platform subset of several platforms gets a new, smaller index. Blobs
+ * the destination has are skipped; between two repositories of the same
+ * registry they are mounted (no bytes move); from one registry to another
+ * each blob goes through an unlinked scratch file (the upload must be able
+ * to rewind). Children go before the top, the name last. An OCI layout
+ * directory is created when missing; an archive is built in a temporary
+ * layout beside it and written by gantry_transfer_save_file, so FILE is
+ * complete or untouched. On success *out (zeroed first) is the caller's to
+ * release; out->name is the destination's name. Errors: GANTRY_E_NOT_FOUND
+ * (no such image, "no linux/riscv64 image in NAME (it has: ...)", a child
+ * in neither end), GANTRY_E_INVALID_ARG (a registry destination that is not
+ * a tag, an OCI source without REF holding several images), the ends'
+ * errors. On failure no name is written at the destination.
+ */
+GANTRY_API int gantry_transfer_copy(struct gantry_store *s, struct gantry_registry_client *c,
+                                    const struct gantry_transfer_endpoint *src,
+                                    const struct gantry_transfer_endpoint *dst,
+                                    const struct gantry_transfer_copy_opts *opts,
+                                    struct gantry_transfer_result *out,
+                                    struct gantry_error **err) GANTRY_WUR;
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,8 +27,7 @@ static const char help[] =
     "  -h, --help              Show this help\n";
 
 struct pull_args {
-    struct gantry_platform platform;
-    bool has_platform;
+    struct cli_platforms platforms; /* at most one */
     bool all_platforms;
     bool quiet;
     bool insecure;
@@ -48,14 +47,13 @@ static int parse_jobs(const char *cmd, const char *s, unsigned *out)
     return 0;
 }
 
+/* --platform P: the last one given wins, as with docker pull. */
 static int parse_platform(struct pull_args *a, const char *s)
 {
-    struct gantry_error *err = NULL;
-    gantry_platform_release(&a->platform);
-    if (gantry_platform_parse(s, strlen(s), &a->platform, &err) < 0)
-        return cli_fail(err);
-    a->has_platform = true;
-    return 0;
+    cli_platforms_release(&a->platforms);
+    if (strchr(s, ','))
+        return cli_usage_error("pull", "'pull' takes one platform, not a list: '%s'", s);
+    return cli_platforms_add(&a->platforms, s);
 }
 
 static int parse(int argc, char **argv, struct pull_args *a)
@@ -82,28 +80,19 @@ static int parse(int argc, char **argv, struct pull_args *a)
             a->quiet = true;
         else if (c == 'i' || (c == 't' && strcmp(optarg, "false") == 0))
             a->insecure = true;
-        else if (c == ':')
-            rc = cli_usage_error("pull", "option '%s' needs a value", argv[optind - 1]);
-        else if (c != 't' || strcmp(optarg, "true") != 0)
-            rc = cli_usage_error("pull", "invalid or unknown option '%s'", argv[optind - 1]);
+        else if (c == 't' && strcmp(optarg, "true") != 0)
+            rc = cli_usage_error("pull", "invalid --tls-verify '%s': want true or false", optarg);
+        else if (c != 't')
+            rc = cli_option_error("pull", c, argv);
     }
     if (rc != 0)
         return rc;
-    if (a->has_platform && a->all_platforms)
+    if (a->platforms.n && a->all_platforms)
         return cli_usage_error("pull", "--platform and --all-platforms are mutually exclusive");
     if (argc - optind != 1)
         return cli_usage_error("pull", "'pull' needs exactly one image");
     a->ref = argv[optind];
     return 0;
-}
-
-static struct gantry_store *open_store(struct gantry_error **err)
-{
-    _cleanup_free_ char *root =
-        cli_globals.root ? xstrdup(cli_globals.root) : gantry_store_default_root(err);
-    if (!root)
-        return NULL;
-    return gantry_store_open(root, GANTRY_STORE_CREATE, err);
 }
 
 /* What docker pull prints at the end. */
@@ -131,12 +120,12 @@ static int pull_run(const struct pull_args *a)
     struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
     if (!c)
         return cli_fail(err);
-    struct gantry_store *s = open_store(&err);
+    struct gantry_store *s = cli_open_store(&err);
     if (!s) {
         gantry_registry_client_free(c);
         return cli_fail(err);
     }
-    struct gantry_transfer_pull_opts po = {.platform = a->has_platform ? &a->platform : NULL,
+    struct gantry_transfer_pull_opts po = {.platform = a->platforms.n ? a->platforms.v : NULL,
                                            .all_platforms = a->all_platforms,
                                            .jobs = a->jobs};
     struct gantry_transfer_result r = {0};
@@ -154,12 +143,12 @@ static int pull_run(const struct pull_args *a)
 
 int cmd_pull(int argc, char **argv)
 {
-    struct pull_args a = {.platform = GANTRY_PLATFORM_INIT};
+    struct pull_args a = {0};
     if (cli_wants_help(argc, argv, help))
         return 0;
     int rc = parse(argc, argv, &a);
     if (rc == 0)
         rc = pull_run(&a);
-    gantry_platform_release(&a.platform);
+    cli_platforms_release(&a.platforms);
     return rc;
 }

@@ -29,37 +29,13 @@ static const char help[] =
     "  -h, --help              Show this help\n";
 
 struct push_args {
-    struct gantry_platform *platforms;
-    size_t n_platforms;
+    struct cli_platforms platforms;
     bool quiet;
     bool insecure;
     unsigned jobs;
     const char *src;
     const char *dest;
 };
-
-static void push_args_release(struct push_args *a)
-{
-    for (size_t i = 0; i < a->n_platforms; i++)
-        gantry_platform_release(&a->platforms[i]);
-    free(a->platforms);
-}
-
-/* Add each platform of a comma-separated list; 1 after printing an error. */
-static int add_platforms(struct push_args *a, const char *list)
-{
-    for (const char *p = list;; p++) {
-        const char *end = strchrnul(p, ',');
-        struct gantry_error *err = NULL;
-        a->platforms = xrealloc(a->platforms, (a->n_platforms + 1) * sizeof(*a->platforms));
-        if (gantry_platform_parse(p, (size_t)(end - p), &a->platforms[a->n_platforms], &err) < 0)
-            return cli_fail(err);
-        a->n_platforms++;
-        if (!*end)
-            return 0;
-        p = end;
-    }
-}
 
 static int parse_jobs(const char *s, unsigned *out)
 {
@@ -86,17 +62,17 @@ static int parse(int argc, char **argv, struct push_args *a)
     opterr = 0;
     while (rc == 0 && (c = getopt_long(argc, argv, ":j:q", opts, NULL)) != -1) {
         if (c == 'p')
-            rc = add_platforms(a, optarg);
+            rc = cli_platforms_add(&a->platforms, optarg);
         else if (c == 'j')
             rc = parse_jobs(optarg, &a->jobs);
         else if (c == 'q')
             a->quiet = true;
         else if (c == 'i' || (c == 't' && strcmp(optarg, "false") == 0))
             a->insecure = true;
-        else if (c == ':')
-            rc = cli_usage_error("push", "option '%s' needs a value", argv[optind - 1]);
-        else if (c != 't' || strcmp(optarg, "true") != 0)
-            rc = cli_usage_error("push", "invalid or unknown option '%s'", argv[optind - 1]);
+        else if (c == 't' && strcmp(optarg, "true") != 0)
+            rc = cli_usage_error("push", "invalid --tls-verify '%s': want true or false", optarg);
+        else if (c != 't')
+            rc = cli_option_error("push", c, argv);
     }
     if (rc != 0)
         return rc;
@@ -105,15 +81,6 @@ static int parse(int argc, char **argv, struct push_args *a)
     a->src = argv[optind];
     a->dest = optind + 1 < argc ? argv[optind + 1] : NULL;
     return 0;
-}
-
-static struct gantry_store *open_store(struct gantry_error **err)
-{
-    _cleanup_free_ char *root =
-        cli_globals.root ? xstrdup(cli_globals.root) : gantry_store_default_root(err);
-    if (!root)
-        return NULL;
-    return gantry_store_open(root, 0, err);
 }
 
 /* docker push's closing line: "<tag>: digest: sha256:... size: N". */
@@ -137,13 +104,13 @@ static int push_run(const struct push_args *a)
     struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
     if (!c)
         return cli_fail(err);
-    struct gantry_store *s = open_store(&err);
+    struct gantry_store *s = cli_open_existing_store(&err);
     if (!s) {
         gantry_registry_client_free(c);
         return cli_fail(err);
     }
     struct gantry_transfer_push_opts po = {
-        .platforms = a->platforms, .n_platforms = a->n_platforms, .jobs = a->jobs};
+        .platforms = a->platforms.v, .n_platforms = a->platforms.n, .jobs = a->jobs};
     struct gantry_transfer_result r = {0};
     int rc = gantry_transfer_push(s, c, a->src, a->dest, &po, &r, &err);
     gantry_store_free(s);
@@ -168,6 +135,6 @@ int cmd_push(int argc, char **argv)
     int rc = parse(argc, argv, &a);
     if (rc == 0)
         rc = push_run(&a);
-    push_args_release(&a);
+    cli_platforms_release(&a.platforms);
     return rc;
 }

@@ -80,4 +80,44 @@ struct copy_blobs {
 void copy_blobs_add_manifest(struct copy_blobs *l, const struct gantry_oci_manifest *m);
 void copy_blobs_release(struct copy_blobs *l);
 
+/*
+ * One end of `gantry copy`: a registry repository, or an OCI layout opened
+ * as a store (the store itself, an OCI directory, or the temporary layout
+ * an archive is read into or built in).
+ */
+struct gantry_registry_client;
+struct gantry_store;
+
+struct copy_end {
+    enum gantry_transfer_kind kind;
+    const char *path;              /* OCI_*: the directory or file (borrowed) */
+    struct gantry_store *store;    /* NULL for a registry */
+    bool owns_store;
+    char *tmp_root;                /* a temporary layout, removed by copy_end_release */
+    struct gantry_registry_client *c;
+    struct gantry_ref ref;         /* REGISTRY */
+    char *name;                    /* registry or store: full reference; OCI: ref.name */
+};
+
+/* Open e for ep (borrowed); is_dst creates what is missing. */
+int copy_end_open(struct copy_end *e, const struct gantry_transfer_endpoint *ep,
+                  struct gantry_store *s, struct gantry_registry_client *c, bool is_dst,
+                  struct gantry_error **err) GANTRY_WUR;
+void copy_end_release(struct copy_end *e);
+
+/* The top-level document of a source: bytes, media type (owned) and digest. */
+int copy_end_top(struct copy_end *e, struct gantry_buf *data, char **media_type,
+                 char digest[GANTRY_DIGEST_MAX], struct gantry_error **err) GANTRY_WUR;
+/* A child manifest by digest into data (reset first). */
+int copy_end_doc(struct copy_end *e, const char *digest, struct gantry_buf *data,
+                 struct gantry_error **err) GANTRY_WUR;
+/* 1 when e has the blob (or manifest, with is_doc), 0 when not, -1 on error. */
+int copy_end_has(struct copy_end *e, const char *digest, bool is_doc,
+                 struct gantry_error **err) GANTRY_WUR;
+/* Write a manifest by digest (as_top: under e's name, the name last). */
+int copy_end_put_doc(struct copy_end *e, const char *media_type, const char *data, size_t len,
+                     const char *digest, bool as_top, struct gantry_error **err) GANTRY_WUR;
+/* An archive destination: write e->path from the temporary layout. */
+int copy_end_finish(struct copy_end *e, struct gantry_error **err) GANTRY_WUR;
+
 #endif
