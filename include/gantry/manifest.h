@@ -33,12 +33,14 @@
 #include <gantry/digest.h>
 #include <gantry/oci.h>
 #include <gantry/platform.h>
+#include <gantry/transfer.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 struct gantry_store;
+struct gantry_registry_client;
 
 /* Media type of a list written by create. */
 enum gantry_manifest_format {
@@ -54,6 +56,9 @@ struct gantry_manifest_create_opts {
     enum gantry_manifest_format format;
     /* Take only this platform (exact after normalization) of each REF; NULL: all. */
     const struct gantry_platform *platform;
+    /* Registry client (borrowed) for REFs that are remote: spelled
+     * docker://REF, or not in the store. NULL: local REFs only. */
+    struct gantry_registry_client *client;
 };
 
 /*
@@ -85,6 +90,7 @@ GANTRY_API int gantry_manifest_create(struct gantry_store *s, const char *list,
 struct gantry_manifest_add_opts {
     bool allow_duplicates;
     const struct gantry_platform *platform; /* as in create */
+    struct gantry_registry_client *client;  /* as in create */
 };
 
 /*
@@ -227,6 +233,53 @@ GANTRY_API int gantry_manifest_inspect(struct gantry_store *s, const char *ref,
 
 /* Free the members of info and zero it; NULL is a no-op. */
 GANTRY_API void gantry_manifest_info_release(struct gantry_manifest_info *info);
+
+/*
+ * gantry_manifest_inspect for the remote reference ref ("docker://" prefix
+ * allowed) through c (borrowed): the manifest or index is fetched by tag
+ * or digest, then every child manifest by digest; configs only for image
+ * entries without a platform, layers never. Nothing is written. An
+ * entry's local says whether s (may be NULL) holds its manifest, config
+ * and layers. On success the caller releases *out with
+ * gantry_manifest_info_release. Errors: GANTRY_E_INVALID_ARG (reference),
+ * the registry client's (which name the reference and HTTP status),
+ * GANTRY_E_PARSE.
+ */
+GANTRY_API int gantry_manifest_inspect_remote(struct gantry_store *s,
+                                              struct gantry_registry_client *c, const char *ref,
+                                              struct gantry_manifest_info *out,
+                                              struct gantry_error **err) GANTRY_WUR;
+
+/* Options of gantry_manifest_push; zero-initialise. */
+struct gantry_manifest_push_opts {
+    bool purge;    /* delete the local list (its name) after a successful push */
+    unsigned jobs; /* blobs moved at once; 0: GANTRY_TRANSFER_DEFAULT_JOBS */
+};
+
+/*
+ * Push the local list (a name) to dest (a reference with a tag; NULL: the
+ * list's own name) through c (borrowed). First the children the list read
+ * from a registry (`create` with remote REFs records their repository in
+ * the store's index.json entry of the list, never in the index) and that
+ * dest's repository lacks: each blob is looked up (HEAD), then mounted
+ * from its repository when it is on dest's registry, else copied (fetched
+ * into an unlinked scratch file, then uploaded; a blob in the store is
+ * read from there), then the manifest is put by digest. Then
+ * gantry_transfer_push pushes the local children, the index and, last,
+ * the tag. With opts->purge the list's name is deleted afterwards (Docker's
+ * --purge; blobs stay until prune). *out (zeroed first; release it with
+ * gantry_transfer_result_release) counts both steps. Errors:
+ * GANTRY_E_NOT_FOUND "no such manifest list: 'X'", GANTRY_E_INVALID_ARG
+ * ("'X' is not a manifest list", dest a digest), "cannot push 'NAME':
+ * linux/arm64 (sha256:...) is not in the store and not in the registry",
+ * "copy sha256:... from 'REPO': ..." with the registry's error; the
+ * store's. The tag is never written when a child failed.
+ */
+GANTRY_API int gantry_manifest_push(struct gantry_store *s, struct gantry_registry_client *c,
+                                    const char *list, const char *dest,
+                                    const struct gantry_manifest_push_opts *opts,
+                                    struct gantry_transfer_result *out,
+                                    struct gantry_error **err) GANTRY_WUR;
 
 #ifdef __cplusplus
 }

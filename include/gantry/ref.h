@@ -103,6 +103,16 @@ GANTRY_API char *gantry_ref_repository(const struct gantry_ref *ref);
 GANTRY_API char *gantry_ref_familiar(const struct gantry_ref *ref);
 
 /*
+ * True when the reference string s spells out its registry host (the first
+ * component before a '/' contains '.' or ':' or is "localhost"), as in
+ * "registry.example.com/app:1" or "127.0.0.1:5000/app"; false for names
+ * that only default to docker.io ("app:1", "user/app"). Commands that fall
+ * back from the local store to a registry use it so that a bare name never
+ * reaches the network by surprise. Pure; no validation.
+ */
+GANTRY_API bool gantry_ref_names_registry(const char *s);
+
+/*
  * Check a tag on its own (for `gantry tag`): 1 to 128 characters,
  * [A-Za-z0-9_] then [A-Za-z0-9._-]. Returns 0, or -1 with *err
  * (GANTRY_E_INVALID_ARG) "invalid tag 'T': <why>".

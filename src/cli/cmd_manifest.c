@@ -9,7 +9,9 @@
 
 #include <gantry/manifest.h>
 #include <gantry/ref.h>
+#include <gantry/registry.h>
 #include <gantry/store.h>
+#include <gantry/transfer.h>
 
 #include "cli.h"
 #include "output.h"
@@ -18,17 +20,17 @@
 static const char help[] =
     "Usage: gantry manifest COMMAND\n"
     "\n"
-    "Combine images of the local store into multi-platform lists (OCI image\n"
-    "indexes or Docker manifest lists) and edit them, as `docker manifest`\n"
-    "does. A list is an image of the store like any other: push, save and\n"
-    "inspect it by name. Remote references are not supported yet.\n"
+    "Combine images of the local store or of registries into multi-platform\n"
+    "lists (OCI image indexes or Docker manifest lists), edit and push them, as\n"
+    "`docker manifest` does. A list is an image of the store like any other.\n"
     "\n"
     "Commands:\n"
     "  create     Make a list from local images\n"
     "  add        Add an image to a list\n"
     "  remove     Remove a platform or a digest from a list\n"
     "  annotate   Set the platform or annotations of an entry\n"
-    "  inspect    Show the platforms of a list\n"
+    "  inspect    Show the platforms of a list (local or remote)\n"
+    "  push       Push a list and its children to a registry\n"
     "  rm         Delete lists\n"
     "\n"
     "Run 'gantry manifest COMMAND --help' for more information on a command.\n";
@@ -36,9 +38,11 @@ static const char help[] =
 static const char help_create[] =
     "Usage: gantry manifest create [OPTIONS] LIST REF...\n"
     "\n"
-    "Make the list LIST from the local images REF. A single-platform image adds\n"
+    "Make the list LIST from the images REF. A single-platform image adds\n"
     "its manifest, with the platform its config states; a multi-platform image\n"
-    "adds all its platforms and their attestations. Prints the list's digest.\n"
+    "adds all its platforms and their attestations. A REF that is not in the\n"
+    "store, or is spelled docker://REF, is read from its registry: manifests\n"
+    "and configs only, no layers. Prints the list's digest.\n"
     "\n"
     "Options:\n"
     "  -a, --amend              Add to LIST when it exists instead of failing\n"
@@ -46,17 +50,22 @@ static const char help_create[] =
     "      --format FORMAT      'oci' (default for a new list) or 'docker'; a\n"
     "                           docker list takes Docker v2 manifests only\n"
     "      --platform P         Take only platform P of each REF\n"
+    "      --insecure           Allow plain HTTP and skip TLS verification\n"
+    "      --tls-verify=false   Same as --insecure\n"
     "  -h, --help               Show this help\n";
 
 static const char help_add[] =
     "Usage: gantry manifest add [OPTIONS] LIST REF\n"
     "\n"
-    "Add the local image REF (all its platforms, or P) to the existing list\n"
-    "LIST. Prints the list's new digest.\n"
+    "Add the image REF (all its platforms, or P) to the existing list LIST;\n"
+    "a REF not in the store, or docker://REF, is read from its registry.\n"
+    "Prints the list's new digest.\n"
     "\n"
     "Options:\n"
     "      --allow-duplicates   Accept two images of one platform\n"
     "      --platform P         Take only platform P of REF\n"
+    "      --insecure           Allow plain HTTP and skip TLS verification\n"
+    "      --tls-verify=false   Same as --insecure\n"
     "  -h, --help               Show this help\n";
 
 static const char help_remove[] =
@@ -92,6 +101,7 @@ static const char help_inspect[] =
     "Show one row per platform of LIST: PLATFORM, DIGEST, SIZE (manifest,\n"
     "config and layers) and LOCAL (whether all of it is in the store).\n"
     "Attestations are listed apart. LIST may also be a single-platform image.\n"
+    "A LIST not in the store, or docker://REF, is read from its registry.\n"
     "\n"
     "Options:\n"
     "      --format FORMAT   'table', 'table TEMPLATE', 'json' or a Go template\n"
@@ -100,7 +110,28 @@ static const char help_inspect[] =
     "      --raw             Print the stored document, byte for byte\n"
     "  -v, --verbose         Print each entry's descriptor and manifest as JSON\n"
     "                        (the shape of `docker manifest inspect -v`)\n"
+    "      --insecure        Allow plain HTTP and skip TLS verification\n"
+    "      --tls-verify=false  Same as --insecure\n"
     "  -h, --help            Show this help\n";
+
+static const char help_push[] =
+    "Usage: gantry manifest push [OPTIONS] LIST [DEST]\n"
+    "\n"
+    "Push the list LIST to DEST (a reference with a tag; default: LIST's own\n"
+    "name). Children read from a registry are mounted from their repository\n"
+    "when it is on DEST's registry, else copied; local children are uploaded\n"
+    "(blobs the registry has are skipped); then the index, the tag last.\n"
+    "Prints '<tag>: digest: <digest> size: <n>'.\n"
+    "\n"
+    "Options:\n"
+    "      --all                Push the children with the list (the default,\n"
+    "                           as podman's --all: a registry refuses an index\n"
+    "                           whose children it lacks)\n"
+    "  -j, --jobs N             Move N blobs at once (default 4)\n"
+    "  -p, --purge              Delete the local list after a successful push\n"
+    "      --insecure           Allow plain HTTP and skip TLS verification\n"
+    "      --tls-verify=false   Same as --insecure\n"
+    "  -h, --help               Show this help\n";
 
 static const char help_rm[] = "Usage: gantry manifest rm LIST...\n"
                               "\n"
@@ -148,6 +179,33 @@ static int platform_option(const char *cmd, const char *spec, struct gantry_plat
     return 0;
 }
 
+#define TLS_LONG_OPTIONS                                                                           \
+    {"insecure", no_argument, NULL, 'i'},                                                          \
+    {                                                                                              \
+        "tls-verify", required_argument, NULL, 't'                                                 \
+    }
+
+/* --insecure and --tls-verify: 1 handled, 0 not one of them, -1 bad value (printed). */
+static int tls_option(const char *cmd, int c, const char *v, bool *insecure)
+{
+    if (c == 'i' || (c == 't' && strcmp(v, "false") == 0))
+        *insecure = true;
+    else if (c == 't' && strcmp(v, "true") != 0)
+        return cli_usage_error(cmd, "invalid --tls-verify '%s': want true or false", v), -1;
+    return c == 'i' || c == 't';
+}
+
+/* A registry client; prints the error and returns NULL on failure. */
+static struct gantry_registry_client *new_client(bool insecure)
+{
+    struct gantry_error *err = NULL;
+    struct gantry_registry_opts ro = {.insecure = insecure};
+    struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
+    if (!c)
+        cli_fail(err);
+    return c;
+}
+
 static int parse_format(const char *v, enum gantry_manifest_format *f)
 {
     if (strcmp(v, "oci") == 0)
@@ -160,21 +218,25 @@ static int parse_format(const char *v, enum gantry_manifest_format *f)
 }
 
 static int parse_create(int argc, char **argv, struct gantry_manifest_create_opts *o,
-                        struct gantry_platform *want)
+                        struct gantry_platform *want, bool *insecure)
 {
     static const struct option opts[] = {
         {"amend", no_argument, NULL, 'a'},
         {"allow-duplicates", no_argument, NULL, 'D'},
         {"format", required_argument, NULL, 'f'},
         {"platform", required_argument, NULL, 'p'},
+        TLS_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     const char *platform = NULL;
-    int c;
+    int c, tls;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":a", opts, NULL)) != -1) {
-        if (c == 'a')
+        if ((tls = tls_option("manifest create", c, optarg, insecure)) != 0) {
+            if (tls < 0)
+                return EXIT_USAGE;
+        } else if (c == 'a')
             o->amend = true;
         else if (c == 'D')
             o->allow_duplicates = true;
@@ -197,33 +259,43 @@ static int manifest_create(int argc, char **argv)
         return 0;
     struct gantry_manifest_create_opts o = {0};
     _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
-    int rc = parse_create(argc, argv, &o, &want);
+    bool insecure = false;
+    int rc = parse_create(argc, argv, &o, &want, &insecure);
     if (rc != 0)
         return rc;
     struct gantry_store *s = open_store();
     if (!s)
         return 1;
+    if (!(o.client = new_client(insecure))) {
+        gantry_store_free(s);
+        return 1;
+    }
     char digest[GANTRY_DIGEST_MAX];
     struct gantry_error *err = NULL;
     rc = gantry_manifest_create(s, argv[optind], (const char *const *)argv + optind + 1,
                                 (size_t)(argc - optind - 1), &o, digest, &err);
+    gantry_registry_client_free(o.client);
     return edited(s, rc, digest, err);
 }
 
 static int parse_add(int argc, char **argv, struct gantry_manifest_add_opts *o,
-                     struct gantry_platform *want)
+                     struct gantry_platform *want, bool *insecure)
 {
     static const struct option opts[] = {
         {"allow-duplicates", no_argument, NULL, 'D'},
         {"platform", required_argument, NULL, 'p'},
+        TLS_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     const char *platform = NULL;
-    int c;
+    int c, tls;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        if (c == 'D')
+        if ((tls = tls_option("manifest add", c, optarg, insecure)) != 0) {
+            if (tls < 0)
+                return EXIT_USAGE;
+        } else if (c == 'D')
             o->allow_duplicates = true;
         else if (c == 'p')
             platform = optarg;
@@ -241,15 +313,21 @@ static int manifest_add(int argc, char **argv)
         return 0;
     struct gantry_manifest_add_opts o = {0};
     _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
-    int rc = parse_add(argc, argv, &o, &want);
+    bool insecure = false;
+    int rc = parse_add(argc, argv, &o, &want, &insecure);
     if (rc != 0)
         return rc;
     struct gantry_store *s = open_store();
     if (!s)
         return 1;
+    if (!(o.client = new_client(insecure))) {
+        gantry_store_free(s);
+        return 1;
+    }
     char digest[GANTRY_DIGEST_MAX];
     struct gantry_error *err = NULL;
     rc = gantry_manifest_add(s, argv[optind], argv[optind + 1], &o, digest, &err);
+    gantry_registry_client_free(o.client);
     return edited(s, rc, digest, err);
 }
 
@@ -426,7 +504,7 @@ static int manifest_rm(int argc, char **argv)
 }
 
 struct inspect_args {
-    bool verbose, raw;
+    bool verbose, raw, insecure;
     const char *format;
 };
 
@@ -436,13 +514,17 @@ static int parse_inspect(int argc, char **argv, struct inspect_args *a)
         {"verbose", no_argument, NULL, 'v'},
         {"raw", no_argument, NULL, 'R'},
         {"format", required_argument, NULL, 'f'},
+        TLS_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, tls;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":v", opts, NULL)) != -1) {
-        if (c == 'v')
+        if ((tls = tls_option("manifest inspect", c, optarg, &a->insecure)) != 0) {
+            if (tls < 0)
+                return EXIT_USAGE;
+        } else if (c == 'v')
             a->verbose = true;
         else if (c == 'R')
             a->raw = true;
@@ -582,6 +664,37 @@ static int print_table(const struct gantry_manifest_info *info, const char *form
     return 0;
 }
 
+/* The local list or image; else (or for docker://REF) the remote one. */
+static int inspect_any(struct gantry_store *s, const char *ref, bool insecure,
+                       struct gantry_manifest_info *info, struct gantry_error **err)
+{
+    bool remote = strncmp(ref, "docker://", 9) == 0;
+    struct gantry_error *local = NULL;
+    if (!remote && gantry_manifest_inspect(s, ref, info, &local) == 0)
+        return 0;
+    /* Not local: a registry is asked only for docker://REF or a name that
+     * spells out its registry host, never for a bare name by surprise. */
+    if (local && local->code != GANTRY_E_NOT_FOUND) {
+        *err = local;
+        return -1;
+    }
+    if (local && !gantry_ref_names_registry(ref)) {
+        gantry_error_free(local);
+        return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0,
+                                "no such image: '%s' (not in the store; write docker://%s to read "
+                                "it from its registry)",
+                                ref, ref);
+    }
+    gantry_error_free(local);
+    struct gantry_registry_opts ro = {.insecure = insecure};
+    struct gantry_registry_client *c = gantry_registry_client_new(&ro, err);
+    if (!c)
+        return -1;
+    int rc = gantry_manifest_inspect_remote(s, c, ref, info, err);
+    gantry_registry_client_free(c);
+    return rc;
+}
+
 static int manifest_inspect(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help_inspect))
@@ -595,7 +708,7 @@ static int manifest_inspect(int argc, char **argv)
         return 1;
     struct gantry_manifest_info info;
     struct gantry_error *err = NULL;
-    rc = gantry_manifest_inspect(s, argv[optind], &info, &err);
+    rc = inspect_any(s, argv[optind], a.insecure, &info, &err);
     gantry_store_free(s);
     if (rc < 0)
         return cli_fail(err);
@@ -609,12 +722,98 @@ static int manifest_inspect(int argc, char **argv)
     return rc;
 }
 
+struct push_args {
+    struct gantry_manifest_push_opts o;
+    bool insecure;
+};
+
+static int parse_jobs(const char *v, unsigned *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (errno || end == v || *end || n < 1 || n > 64)
+        return cli_usage_error("manifest push", "invalid --jobs '%s': want a number from 1 to 64",
+                               v);
+    *out = (unsigned)n;
+    return 0;
+}
+
+static int parse_push(int argc, char **argv, struct push_args *a)
+{
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, 'A'},
+        {"purge", no_argument, NULL, 'p'},
+        {"jobs", required_argument, NULL, 'j'},
+        TLS_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    int c, tls;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":pj:", opts, NULL)) != -1) {
+        if ((tls = tls_option("manifest push", c, optarg, &a->insecure)) != 0) {
+            if (tls < 0)
+                return EXIT_USAGE;
+        } else if (c == 'p') {
+            a->o.purge = true;
+        } else if (c == 'j') {
+            if (parse_jobs(optarg, &a->o.jobs) != 0)
+                return EXIT_USAGE;
+        } else if (c != 'A') {
+            return cli_option_error("manifest push", c, argv);
+        }
+    }
+    if (argc - optind < 1 || argc - optind > 2)
+        return cli_usage_error("manifest push", "'manifest push' needs LIST and at most one DEST");
+    return 0;
+}
+
+static int manifest_push(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help_push))
+        return 0;
+    struct push_args a = {0};
+    int rc = parse_push(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    struct gantry_store *s = open_store();
+    if (!s)
+        return 1;
+    struct gantry_registry_client *c = new_client(a.insecure);
+    if (!c) {
+        gantry_store_free(s);
+        return 1;
+    }
+    struct gantry_error *err = NULL;
+    struct gantry_transfer_result r = {0};
+    rc = gantry_manifest_push(s, c, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, &a.o,
+                              &r, &err);
+    gantry_registry_client_free(c);
+    gantry_store_free(s);
+    if (rc < 0)
+        return cli_fail(err);
+    gantry_log(GANTRY_LOG_DEBUG,
+               "manifest push: %zu blobs uploaded (%llu bytes), %zu mounted, %zu already "
+               "present, %zu manifests written",
+               r.blobs_copied, (unsigned long long)r.bytes_copied, r.blobs_mounted, r.blobs_present,
+               r.manifests_copied);
+    struct gantry_ref ref = GANTRY_REF_INIT;
+    bool ok = gantry_ref_parse(r.name, strlen(r.name), &ref, NULL) == 0;
+    printf("%s: digest: %s size: %lld\n", ok && ref.tag ? ref.tag : r.name, r.digest,
+           (long long)r.size);
+    gantry_ref_release(&ref);
+    gantry_transfer_result_release(&r);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } subcommands[] = {
     {"add", manifest_add},         {"annotate", manifest_annotate}, {"create", manifest_create},
-    {"inspect", manifest_inspect}, {"remove", manifest_remove},     {"rm", manifest_rm},
+    {"inspect", manifest_inspect}, {"push", manifest_push},         {"remove", manifest_remove},
+    {"rm", manifest_rm},
 };
 
 int cmd_manifest(int argc, char **argv)

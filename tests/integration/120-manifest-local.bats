@@ -239,5 +239,5 @@ linux/arm64" ]
     [ -n "$(digest_of docker.io/demo/busybox:amd64)" ]
     run --separate-stderr "$GANTRY" manifest inspect "$LIST"
     [ "$status" -eq 1 ]
-    [ "$stderr" = "gantry: no such image: 'demo/busybox:multi' (remote references are not supported yet)" ]
+    [ "$stderr" = "gantry: no such image: 'demo/busybox:multi' (not in the store; write docker://demo/busybox:multi to read it from its registry)" ]
 }

@@ -67,12 +67,12 @@ refused() {
 }
 
 @test "manifest create and add: a REF that does not exist" {
-    refused 1 "no such image: 'demo/nope:1' (remote references are not supported yet)" \
+    refused 1 "no such image: 'demo/nope:1' (not in the store; write docker://demo/nope:1 to read it from its registry)" \
         manifest create demo/new:1 demo/busybox:amd64 demo/nope:1
-    refused 1 "no such image: 'demo/nope:1' (remote references are not supported yet)" \
+    refused 1 "no such image: 'demo/nope:1' (not in the store; write docker://demo/nope:1 to read it from its registry)" \
         manifest add "$LIST" demo/nope:1
     refused 1 "no such manifest list: 'demo/none:1'" manifest add demo/none:1 demo/busybox:armhf
-    refused 1 "no such image: 'demo/none:1' (remote references are not supported yet)" \
+    refused 1 "no such image: 'demo/none:1' (not in the store; write docker://demo/none:1 to read it from its registry)" \
         manifest inspect demo/none:1
 }
 

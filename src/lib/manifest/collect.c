@@ -8,8 +8,7 @@
 
 int manifest_no_such_image(const char *ref, struct gantry_error **err)
 {
-    return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0,
-                            "no such image: '%s' (remote references are not supported yet)", ref);
+    return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0, "no such image: '%s'", ref);
 }
 
 int manifest_resolve(struct gantry_store *s, const char *ref, struct gantry_oci_descriptor *out,
@@ -154,8 +153,8 @@ static int collect_manifest(struct collect *c, const struct gantry_oci_descripto
             return -1;
         }
     }
-    c->out->items = xrealloc(c->out->items, (c->out->n + 1) * sizeof(*c->out->items));
-    c->out->items[c->out->n++] = d;
+    manifest_entries_push(c->out, &d);
+    gantry_oci_descriptor_release(&d);
     return 0;
 }
 
@@ -235,4 +234,61 @@ int manifest_collect(struct gantry_store *s, const char *ref, const struct gantr
         return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0, "'%s' is not an image: media type %s",
                                 ref, top.media_type);
     return want ? collect_one_platform(&c, &top, err) : collect_index(&c, &top, 0, err);
+}
+
+int manifest_local_image(struct gantry_store *s, const char *ref, struct gantry_error **err)
+{
+    _cleanup_mdesc_ struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
+    struct gantry_error *e = NULL;
+    if (gantry_image_resolve(s, ref, &d, NULL, &e) == 0)
+        return 1;
+    if (e->code == GANTRY_E_NOT_FOUND) {
+        gantry_error_free(e);
+        return 0;
+    }
+    if (err)
+        *err = e;
+    else
+        gantry_error_free(e);
+    return -1;
+}
+
+int manifest_collect_any(struct gantry_store *s, struct gantry_registry_client *c, const char *ref,
+                         const struct gantry_platform *want, struct manifest_entries *out,
+                         struct gantry_error **err)
+{
+    if (manifest_is_remote_spelling(ref, NULL)) {
+        if (!c)
+            return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                    "'%s': no registry client for a remote reference", ref);
+        return manifest_collect_remote(s, c, ref, want, out, err);
+    }
+    int local = c ? manifest_local_image(s, ref, err) : 1;
+    if (local < 0)
+        return -1;
+    if (local)
+        return manifest_collect(s, ref, want, out, err);
+    /* A bare name ("app:1") only defaults to docker.io: never go to the
+     * network for it unless asked with docker://. */
+    if (!gantry_ref_names_registry(ref))
+        return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0,
+                                "no such image: '%s' (not in the store; write docker://%s to read "
+                                "it from its registry)",
+                                ref, ref);
+    struct gantry_error *remote = NULL;
+    if (manifest_collect_remote(s, c, ref, want, out, &remote) == 0)
+        return 0;
+    if (remote->http_status == 0 && remote->code != GANTRY_E_NETWORK) {
+        if (err)
+            *err = remote;
+        else
+            gantry_error_free(remote);
+        return -1;
+    }
+    /* Found nowhere: one message that says where it was looked for. */
+    int rc = gantry_error_set(err, remote->code, remote->errno_value,
+                              "no such image: '%s' (not in the store; registry: %s)", ref,
+                              remote->message);
+    gantry_error_free(remote);
+    return rc;
 }

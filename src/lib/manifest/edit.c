@@ -9,6 +9,8 @@
 void manifest_entries_push(struct manifest_entries *v, const struct gantry_oci_descriptor *d)
 {
     v->items = xrealloc(v->items, (v->n + 1) * sizeof(*v->items));
+    v->sources = xrealloc(v->sources, (v->n + 1) * sizeof(*v->sources));
+    v->sources[v->n] = NULL;
     v->items[v->n] = (struct gantry_oci_descriptor)GANTRY_OCI_DESCRIPTOR_INIT;
     gantry_oci_descriptor_copy(&v->items[v->n], d);
     v->n++;
@@ -16,9 +18,12 @@ void manifest_entries_push(struct manifest_entries *v, const struct gantry_oci_d
 
 void manifest_entries_release(struct manifest_entries *v)
 {
-    for (size_t i = 0; i < v->n; i++)
+    for (size_t i = 0; i < v->n; i++) {
         gantry_oci_descriptor_release(&v->items[i]);
+        free(v->sources[i]);
+    }
     free(v->items);
+    free(v->sources);
     *v = (struct manifest_entries){0};
 }
 

@@ -8,6 +8,7 @@ void manifest_list_release(struct manifest_list *l)
     free(l->name);
     gantry_oci_descriptor_release(&l->old);
     gantry_oci_index_free(l->idx);
+    gantry_oci_descriptor_release(&l->sources);
     *l = (struct manifest_list){0};
 }
 
@@ -69,8 +70,30 @@ int manifest_list_open(struct gantry_store *s, const char *list, enum manifest_o
     }
     if (!gantry_oci_is_index_type(l->old.media_type))
         return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "'%s' is not a manifest list", list);
+    for (size_t i = 0; i < l->old.n_annotations; i++)
+        if (str_has_prefix(l->old.annotations[i].key, MANIFEST_SOURCE_PREFIX))
+            gantry_oci_descriptor_set_annotation(&l->sources, l->old.annotations[i].key,
+                                                 l->old.annotations[i].value);
     l->idx = manifest_load_index(s, &l->old, err);
     return l->idx ? 0 : -1;
+}
+
+const char *manifest_list_source(const struct manifest_list *l, const char *digest)
+{
+    _cleanup_free_ char *key = xasprintf("%s%s", MANIFEST_SOURCE_PREFIX, digest);
+    return gantry_oci_descriptor_annotation(&l->sources, key);
+}
+
+static bool has_digest(const struct gantry_oci_index *idx, const char *digest);
+
+/* The sources of the children still in the list, onto the store entry d. */
+static void put_sources(const struct manifest_list *l, struct gantry_oci_descriptor *d)
+{
+    for (size_t i = 0; i < l->sources.n_annotations; i++) {
+        const struct gantry_oci_kv *kv = &l->sources.annotations[i];
+        if (has_digest(l->idx, kv->key + strlen(MANIFEST_SOURCE_PREFIX)))
+            gantry_oci_descriptor_set_annotation(d, kv->key, kv->value);
+    }
 }
 
 /* Has the name moved since it was opened? -1 on a store error. */
@@ -107,6 +130,7 @@ int manifest_list_save(struct gantry_store *s, struct manifest_list *l,
                                 l->display);
     _cleanup_mdesc_ struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
     gantry_oci_descriptor_init(&d, l->idx->media_type, digest, (int64_t)l->idx->raw_len);
+    put_sources(l, &d);
     if (gantry_store_ref_set(s, l->name, &d, err) < 0)
         return -1;
     if (digest_out)
@@ -143,9 +167,15 @@ static int merge(struct manifest_list *l, const struct manifest_entries *add, bo
                  struct gantry_error **err)
 {
     size_t first_new = l->idx->n_manifests;
-    for (size_t i = 0; i < add->n; i++)
+    for (size_t i = 0; i < add->n; i++) {
         if (!has_digest(l->idx, add->items[i].digest))
             gantry_oci_index_add(l->idx, &add->items[i]);
+        if (add->sources[i]) {
+            _cleanup_free_ char *key =
+                xasprintf("%s%s", MANIFEST_SOURCE_PREFIX, add->items[i].digest);
+            gantry_oci_descriptor_set_annotation(&l->sources, key, add->sources[i]);
+        }
+    }
     if (!allow_duplicates && gantry_manifest_check_duplicates(
                                  l->idx->manifests, l->idx->n_manifests, first_new, err) < 0)
         return gantry_error_prefix(err, "manifest list '%s'", l->display);
@@ -177,7 +207,7 @@ int gantry_manifest_create(struct gantry_store *s, const char *list, const char 
     set_format(&l, opts->format);
     _cleanup_entries_ struct manifest_entries add = {0};
     for (size_t i = 0; i < n_refs; i++)
-        if (manifest_collect(s, refs[i], opts->platform, &add, err) < 0)
+        if (manifest_collect_any(s, opts->client, refs[i], opts->platform, &add, err) < 0)
             return -1;
     if (merge(&l, &add, opts->allow_duplicates, err) < 0)
         return -1;
@@ -194,7 +224,7 @@ int gantry_manifest_add(struct gantry_store *s, const char *list, const char *re
     if (manifest_list_open(s, list, MANIFEST_OPEN_EXISTING, &l, err) < 0)
         return -1;
     _cleanup_entries_ struct manifest_entries add = {0};
-    if (manifest_collect(s, ref, opts->platform, &add, err) < 0 ||
+    if (manifest_collect_any(s, opts->client, ref, opts->platform, &add, err) < 0 ||
         merge(&l, &add, opts->allow_duplicates, err) < 0)
         return -1;
     return manifest_list_save(s, &l, digest_out, err);
@@ -219,10 +249,42 @@ int gantry_manifest_remove(struct gantry_store *s, const char *list, const char 
     return manifest_list_save(s, &l, digest_out, err);
 }
 
-/* The digest target names: itself, or the manifest of a local image. */
-static int target_digest(struct gantry_store *s, const char *target, char **out,
-                         struct gantry_error **err)
+/* The child digest l records as read from the remote reference target, or NULL. */
+static const char *remote_target(const struct manifest_list *l, const char *target)
 {
+    const char *spec = target;
+    manifest_is_remote_spelling(target, &spec);
+    struct gantry_ref r = GANTRY_REF_INIT;
+    if (gantry_ref_parse(spec, strlen(spec), &r, NULL) < 0)
+        return NULL;
+    _cleanup_free_ char *full = gantry_ref_to_string(&r);
+    gantry_ref_release(&r);
+    const char *found = NULL;
+    for (size_t i = 0; i < l->sources.n_annotations; i++) {
+        const struct gantry_oci_kv *kv = &l->sources.annotations[i];
+        const char *digest = kv->key + strlen(MANIFEST_SOURCE_PREFIX);
+        if (strcmp(kv->value, full) != 0 || !has_digest(l->idx, digest))
+            continue;
+        if (found) /* an index read remotely: its entries are named by digest */
+            return NULL;
+        found = digest;
+    }
+    return found;
+}
+
+/*
+ * The digest target names: itself, the manifest of a local image, or the
+ * child read from that remote reference.
+ */
+static int target_digest(struct gantry_store *s, const struct manifest_list *l, const char *target,
+                         char **out, struct gantry_error **err)
+{
+    const char *remote = remote_target(l, target);
+    if (remote &&
+        (manifest_is_remote_spelling(target, NULL) || manifest_local_image(s, target, NULL) == 0)) {
+        *out = xstrdup(remote);
+        return 0;
+    }
     if (str_has_prefix(target, "sha256:") || str_has_prefix(target, "sha512:")) {
         if (gantry_digest_validate(target, strlen(target), NULL, err) < 0)
             return gantry_error_prefix(err, "invalid digest '%s'", target);
@@ -248,7 +310,7 @@ int gantry_manifest_annotate(struct gantry_store *s, const char *list, const cha
     if (manifest_list_open(s, list, MANIFEST_OPEN_EXISTING, &l, err) < 0)
         return -1;
     _cleanup_free_ char *digest = NULL;
-    if (target_digest(s, target, &digest, err) < 0)
+    if (target_digest(s, &l, target, &digest, err) < 0)
         return -1;
     size_t k = 0;
     while (k < l.idx->n_manifests && strcmp(l.idx->manifests[k].digest, digest) != 0)

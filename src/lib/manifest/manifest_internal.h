@@ -8,6 +8,8 @@
 #include <gantry/manifest.h>
 #include <gantry/oci.h>
 #include <gantry/platform.h>
+#include <gantry/ref.h>
+#include <gantry/registry.h>
 #include <gantry/store.h>
 
 #include "util.h"
@@ -30,16 +32,29 @@ static inline void manifest_cleanup_configp(struct gantry_oci_config **c)
 }
 #define _cleanup_mconfig_ __attribute__((cleanup(manifest_cleanup_configp)))
 
+#define _cleanup_ref_ __attribute__((cleanup(gantry_ref_release)))
 #define _cleanup_mdesc_ __attribute__((cleanup(gantry_oci_descriptor_release)))
 #define _cleanup_mplatform_ __attribute__((cleanup(gantry_platform_release)))
 
-/* A growable array of owned descriptors. */
+struct manifest_list;
+
+/*
+ * A growable array of owned descriptors, each with the reference it was
+ * read from (normalized, owned) when it came from a registry, else NULL.
+ */
 struct manifest_entries {
     struct gantry_oci_descriptor *items;
+    char **sources;
     size_t n;
 };
 
-/* Append a deep copy of d. */
+/* Annotation of a list's index.json entry: where a remote child lives.
+ * The key is this prefix plus the child's digest; the value the full
+ * reference it was read from ("host/path:tag"; its repository is where
+ * the blobs are). */
+#define MANIFEST_SOURCE_PREFIX "dev.gantry.manifest.source."
+
+/* Append a deep copy of d (no source). */
 void manifest_entries_push(struct manifest_entries *v, const struct gantry_oci_descriptor *d);
 /* Release every item and the array; the struct is zeroed. */
 void manifest_entries_release(struct manifest_entries *v);
@@ -104,6 +119,59 @@ int manifest_config_platform(struct gantry_store *s, const struct gantry_oci_des
 int manifest_collect(struct gantry_store *s, const char *ref, const struct gantry_platform *want,
                      struct manifest_entries *out, struct gantry_error **err) GANTRY_WUR;
 
+/* Is ref an image of the store? 1 yes, 0 no, -1 error (a bad reference...). */
+int manifest_local_image(struct gantry_store *s, const char *ref, struct gantry_error **err);
+
+/*
+ * manifest_collect for a local REF; with c, a REF spelled docker://... or
+ * not in the store is read from its registry (manifest_collect_remote).
+ * Errors: theirs; a REF found nowhere: "no such image: 'X' (not in the
+ * store; registry: <its error>)".
+ */
+int manifest_collect_any(struct gantry_store *s, struct gantry_registry_client *c, const char *ref,
+                         const struct gantry_platform *want, struct manifest_entries *out,
+                         struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * The reference a list records for its child digest (borrowed from l), or
+ * NULL.
+ */
+const char *manifest_list_source(const struct manifest_list *l, const char *digest);
+
+/* remote.c: entries read from a registry */
+
+/* Is ref spelled as a remote reference ("docker://...")? Then *rest points after it. */
+bool manifest_is_remote_spelling(const char *ref, const char **rest);
+
+/*
+ * As manifest_collect for a remote reference (docker:// prefix allowed):
+ * fetch the manifest or index, the child manifests and their configs (no
+ * layers) into the store, and append the entries with their source
+ * repository. Errors: the registry's (naming the reference), the store's,
+ * no entry of platform want.
+ */
+int manifest_collect_remote(struct gantry_store *s, struct gantry_registry_client *c,
+                            const char *ref, const struct gantry_platform *want,
+                            struct manifest_entries *out, struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * GET the manifest of r (by r->digest when set) with the checks of
+ * gantry_registry_get_manifest, and store it when s is not NULL (the
+ * stored digest must be the fetched one). Errors: the registry's, the
+ * store's.
+ */
+int manifest_fetch_doc(struct gantry_store *s, struct gantry_registry_client *c,
+                       const struct gantry_ref *r, struct gantry_registry_manifest *out,
+                       struct gantry_error **err) GANTRY_WUR;
+
+/* Fetch the blob digest of r's repository into the store unless present. */
+int manifest_fetch_blob(struct gantry_store *s, struct gantry_registry_client *c,
+                        const struct gantry_ref *r, const char *digest, int64_t size,
+                        struct gantry_error **err) GANTRY_WUR;
+
+/* r with digest d instead of its tag (out is initialised here). */
+void manifest_ref_by_digest(const struct gantry_ref *r, const char *d, struct gantry_ref *out);
+
 /* list.c: reading and writing lists */
 
 /* A list being edited. */
@@ -112,6 +180,9 @@ struct manifest_list {
     char *name;                       /* full, normalized reference */
     struct gantry_oci_descriptor old; /* what the name pointed at; zero if none */
     struct gantry_oci_index *idx;     /* the document being edited */
+    /* Sources of remote children: MANIFEST_SOURCE_PREFIX annotations, kept
+     * in the store's index.json entry, never in the index itself. */
+    struct gantry_oci_descriptor sources;
 };
 
 void manifest_list_release(struct manifest_list *l);

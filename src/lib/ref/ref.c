@@ -373,3 +373,9 @@ char *gantry_ref_familiar(const struct gantry_ref *ref)
         return gantry_ref_to_string(ref);
     return with_suffixes(name, ref);
 }
+
+bool gantry_ref_names_registry(const char *s)
+{
+    const char *slash = strchr(s, '/');
+    return slash && looks_like_domain(s, (size_t)(slash - s));
+}
