@@ -335,6 +335,19 @@ static void test_ref__copy_and_release(void **state)
     gantry_ref_release(NULL);
 }
 
+static void test_ref__names_registry(void **state)
+{
+    (void)state;
+    assert_true(gantry_ref_names_registry("registry.example.com/app:1"));
+    assert_true(gantry_ref_names_registry("127.0.0.1:5000/a/b"));
+    assert_true(gantry_ref_names_registry("localhost/app"));
+    assert_true(gantry_ref_names_registry("docker.io/library/busybox"));
+    assert_false(gantry_ref_names_registry("app:1"));
+    assert_false(gantry_ref_names_registry("user/app:1"));
+    assert_false(gantry_ref_names_registry("demo/busybox:1.35"));
+    assert_false(gantry_ref_names_registry("localhost:5000"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_ref__error_message_is_one_line),
         cmocka_unit_test(test_ref__validate_tag),
         cmocka_unit_test(test_ref__copy_and_release),
+        cmocka_unit_test(test_ref__names_registry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
