@@ -236,6 +236,11 @@ struct gantry_transfer_push_opts {
     size_t n_platforms;
     unsigned jobs;     /* blobs uploaded at once; 0: GANTRY_TRANSFER_DEFAULT_JOBS */
     size_t chunk_size; /* see gantry_registry_blob_push; 0: the client's default */
+    /* A repository of the destination's registry ("team/base", host
+     * optional) that may have the blobs: each blob the destination lacks
+     * is first mounted from it (no bytes move), and uploaded when the
+     * registry refuses the mount. NULL: no mounts. */
+    const char *mount_from;
 };
 
 /*
@@ -252,7 +257,9 @@ struct gantry_transfer_push_opts {
  * gantry_image_select_platform's, GANTRY_E_INVALID_ARG (dest not a tag, or
  * missing when src was found by digest), GANTRY_E_NOT_FOUND "cannot push
  * 'NAME': linux/arm64 (sha256:...) is not in the store and not in the
- * registry", the registry client's errors, the store's.
+ * registry", GANTRY_E_INVALID_ARG "mount source 'X' is not in the destination
+ * registry 'Y'" (or has a tag or digest), the registry client's errors,
+ * the store's. Mounted blobs are counted in out->blobs_mounted.
  */
 GANTRY_API int gantry_transfer_push(struct gantry_store *s, struct gantry_registry_client *c,
                                     const char *src, const char *dest,

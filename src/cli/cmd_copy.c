@@ -24,7 +24,7 @@ static const char help[] =
     "                          several (repeat, or comma-separated) a smaller index\n"
     "  -a, --all-platforms     Copy the whole image (the default)\n"
     "  -j, --jobs N            Move N blobs at once (default 4)\n"
-    "  -q, --quiet             Print only the destination's name\n"
+    "  -q, --quiet             No progress; print only the destination's name\n"
     "      --insecure          Allow plain HTTP and skip TLS verification\n"
     "      --tls-verify=false  Same as --insecure\n"
     "  -h, --help              Show this help\n";
@@ -95,6 +95,8 @@ static int copy_run(const struct copy_args *a, const struct gantry_transfer_endp
 {
     struct gantry_error *err = NULL;
     struct gantry_store *s = NULL;
+    if (a->quiet)
+        gantry_set_progress_handler(NULL, NULL); /* -q: no progress either */
     bool wants_store = src->kind == GANTRY_TRANSFER_STORE || dst->kind == GANTRY_TRANSFER_STORE;
     if (wants_store && !(s = dst->kind == GANTRY_TRANSFER_STORE ? cli_open_store(&err)
                                                                 : cli_open_existing_store(&err)))

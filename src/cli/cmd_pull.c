@@ -21,7 +21,7 @@ static const char help[] =
     "      --platform P        Pull platform P (e.g. linux/arm64) instead of the host's\n"
     "  -a, --all-platforms     Pull every platform of a multi-platform image\n"
     "  -j, --jobs N            Fetch N blobs at once (default 4)\n"
-    "  -q, --quiet             Print only the image's full name\n"
+    "  -q, --quiet             No progress; print only the image's full name\n"
     "      --insecure          Allow plain HTTP and skip TLS verification\n"
     "      --tls-verify=false  Same as --insecure\n"
     "  -h, --help              Show this help\n";
@@ -116,6 +116,8 @@ static void print_result(const struct pull_args *a, const struct gantry_transfer
 static int pull_run(const struct pull_args *a)
 {
     struct gantry_error *err = NULL;
+    if (a->quiet)
+        gantry_set_progress_handler(NULL, NULL); /* -q: no progress either */
     struct gantry_registry_opts ro = {.insecure = a->insecure};
     struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
     if (!c)

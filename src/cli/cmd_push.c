@@ -22,8 +22,10 @@ static const char help[] =
     "Options:\n"
     "      --platform P        Push only platform P: one gives that manifest alone,\n"
     "                          several (repeat, or comma-separated) a smaller index\n"
+    "      --mount-from REPO   Mount the blobs the destination lacks from REPO, a\n"
+    "                          repository of the same registry, before uploading\n"
     "  -j, --jobs N            Upload N blobs at once (default 4)\n"
-    "  -q, --quiet             Print only the destination's full name\n"
+    "  -q, --quiet             No progress; print only the destination's full name\n"
     "      --insecure          Allow plain HTTP and skip TLS verification\n"
     "      --tls-verify=false  Same as --insecure\n"
     "  -h, --help              Show this help\n";
@@ -33,6 +35,7 @@ struct push_args {
     bool quiet;
     bool insecure;
     unsigned jobs;
+    const char *mount_from;
     const char *src;
     const char *dest;
 };
@@ -53,6 +56,7 @@ static int parse(int argc, char **argv, struct push_args *a)
     static const struct option opts[] = {
         {"platform", required_argument, NULL, 'p'},
         {"jobs", required_argument, NULL, 'j'},
+        {"mount-from", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},
         {"insecure", no_argument, NULL, 'i'},
         {"tls-verify", required_argument, NULL, 't'},
@@ -65,6 +69,8 @@ static int parse(int argc, char **argv, struct push_args *a)
             rc = cli_platforms_add(&a->platforms, optarg);
         else if (c == 'j')
             rc = parse_jobs(optarg, &a->jobs);
+        else if (c == 'm')
+            a->mount_from = optarg;
         else if (c == 'q')
             a->quiet = true;
         else if (c == 'i' || (c == 't' && strcmp(optarg, "false") == 0))
@@ -100,6 +106,8 @@ static void print_result(const struct push_args *a, const struct gantry_transfer
 static int push_run(const struct push_args *a)
 {
     struct gantry_error *err = NULL;
+    if (a->quiet)
+        gantry_set_progress_handler(NULL, NULL); /* -q: no progress either */
     struct gantry_registry_opts ro = {.insecure = a->insecure};
     struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
     if (!c)
@@ -109,8 +117,10 @@ static int push_run(const struct push_args *a)
         gantry_registry_client_free(c);
         return cli_fail(err);
     }
-    struct gantry_transfer_push_opts po = {
-        .platforms = a->platforms.v, .n_platforms = a->platforms.n, .jobs = a->jobs};
+    struct gantry_transfer_push_opts po = {.platforms = a->platforms.v,
+                                           .n_platforms = a->platforms.n,
+                                           .jobs = a->jobs,
+                                           .mount_from = a->mount_from};
     struct gantry_transfer_result r = {0};
     int rc = gantry_transfer_push(s, c, a->src, a->dest, &po, &r, &err);
     gantry_store_free(s);

@@ -1,19 +1,43 @@
 /*
- * Progress display on stderr: a redrawn line per item on a terminal
- * ("auto" when stderr is a tty), one line when an item finishes otherwise
- * ("plain"), nothing for "quiet".
+ * Progress display on stderr, like `docker pull` and `docker push`.
+ *
+ * On a terminal ("auto" when stderr is a tty): one line per item (short
+ * digest, action, a bar and bytes/total), the lines of the items still
+ * moving redrawn in place with cursor-up escapes, at most every 100 ms
+ * unless an item starts or finishes. Items are kept in the order they
+ * first reported; the finished ones at the top of the table are final and
+ * no longer redrawn, so only the moving part of the table is rewritten.
+ * Otherwise ("plain") one line per finished item; nothing for "quiet".
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "util.h"
 
+#define DRAW_INTERVAL_MS 100
+#define BAR_WIDTH 30
+
 enum progress_mode { PROGRESS_TTY, PROGRESS_PLAIN, PROGRESS_QUIET };
 
+struct item {
+    char id[40];
+    char action[40];
+    uint64_t done;
+    uint64_t total;
+    bool finished;
+};
+
 static enum progress_mode mode = PROGRESS_QUIET;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct item *items;
+static size_t n_items;
+static size_t top;   /* items[top..] are the lines drawn last, redrawn in place */
+static size_t drawn; /* lines drawn below the final part of the table */
 static struct timespec last_draw;
 
 static void human_size(uint64_t n, char *out, size_t outlen)
@@ -33,30 +57,118 @@ static bool draw_due(void)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     long ms = (now.tv_sec - last_draw.tv_sec) * 1000 + (now.tv_nsec - last_draw.tv_nsec) / 1000000;
-    if (ms < 100)
-        return false;
-    last_draw = now;
-    return true;
+    return ms >= DRAW_INTERVAL_MS;
+}
+
+/* Columns and rows of the terminal, with defaults when unknown. */
+static void term_size(size_t *cols, size_t *rows)
+{
+    struct winsize ws;
+    bool ok = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0;
+    *cols = ok && ws.ws_col > 0 ? ws.ws_col : 80;
+    *rows = ok && ws.ws_row > 0 ? ws.ws_row : 24;
+}
+
+/* "Pull complete": the action with a capital, as docker shows it. */
+static void action_label(const char *action, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", action);
+    if (out[0] >= 'a' && out[0] <= 'z')
+        out[0] = (char)(out[0] - 'a' + 'A');
+}
+
+/* One table line, cut to fit cols - 1 so that it never wraps. */
+static void format_line(const struct item *it, size_t cols, char *out, size_t outlen)
+{
+    char label[40], done[16], total[16], bar[BAR_WIDTH + 1];
+    action_label(it->action, label, sizeof(label));
+    human_size(it->done, done, sizeof(done));
+    human_size(it->total, total, sizeof(total));
+    if (it->finished) {
+        snprintf(out, outlen, "%s: %s", it->id, label);
+    } else if (it->total && cols < 80) {
+        /* No room for a bar: keep the counts. */
+        snprintf(out, outlen, "%s: %s %s/%s", it->id, label, done, total);
+    } else if (it->total) {
+        size_t fill =
+            (size_t)(it->done >= it->total ? BAR_WIDTH : it->done * BAR_WIDTH / it->total);
+        memset(bar, '=', fill);
+        if (fill < BAR_WIDTH)
+            bar[fill] = '>';
+        memset(bar + fill + 1, ' ', fill < BAR_WIDTH ? BAR_WIDTH - fill - 1 : 0);
+        bar[BAR_WIDTH] = '\0';
+        snprintf(out, outlen, "%s: %-15s [%s] %7s/%s", it->id, label, bar, done, total);
+    } else {
+        snprintf(out, outlen, "%s: %-15s %s", it->id, label, done);
+    }
+    if (cols > 1 && strlen(out) > cols - 1)
+        out[cols - 1] = '\0';
+}
+
+/* Rewrite the moving part of the table, then let finished items at its top settle. */
+static void redraw(void)
+{
+    size_t cols, rows;
+    term_size(&cols, &rows);
+    if (drawn)
+        fprintf(stderr, "\033[%zuA", drawn);
+    char line[256];
+    for (size_t i = top; i < n_items; i++) {
+        format_line(&items[i], cols, line, sizeof(line));
+        fprintf(stderr, "\r\033[K%s\n", line);
+    }
+    drawn = n_items - top;
+    /* Cursor-up cannot reach above the screen: lines beyond it are final. */
+    while (drawn > 0 && (items[top].finished || drawn >= rows)) {
+        top++;
+        drawn--;
+    }
+    fflush(stderr);
+    clock_gettime(CLOCK_MONOTONIC, &last_draw);
+}
+
+/* The item for id; a new one at the end when it is not in the table, or
+ * when it scrolled off the screen (*added says so). */
+static struct item *item_for(const char *id, bool *added)
+{
+    for (size_t i = n_items; i-- > top;)
+        if (strcmp(items[i].id, id) == 0) {
+            *added = false;
+            return &items[i];
+        }
+    items = xrealloc(items, (n_items + 1) * sizeof(*items));
+    struct item *it = &items[n_items++];
+    *it = (struct item){0};
+    snprintf(it->id, sizeof(it->id), "%s", id);
+    *added = true;
+    return it;
+}
+
+static void on_tty(const struct gantry_progress *p)
+{
+    bool added;
+    struct item *it = item_for(p->id ? p->id : "", &added);
+    snprintf(it->action, sizeof(it->action), "%s", p->action ? p->action : "");
+    it->done = p->done;
+    it->total = p->total;
+    it->finished = p->finished;
+    if (added || p->finished || draw_due())
+        redraw();
 }
 
 static void on_progress(void *user, const struct gantry_progress *p)
 {
     (void)user;
-    char done[32], total[32];
-    human_size(p->done, done, sizeof(done));
-    human_size(p->total, total, sizeof(total));
+    pthread_mutex_lock(&lock);
     if (mode == PROGRESS_TTY) {
-        if (!p->finished && !draw_due())
-            return;
-        if (p->total)
-            fprintf(stderr, "\r\033[K%s %s: %s / %s", p->id, p->action, done, total);
-        else
-            fprintf(stderr, "\r\033[K%s %s: %s", p->id, p->action, done);
-        if (p->finished)
-            fputc('\n', stderr);
+        on_tty(p);
     } else if (mode == PROGRESS_PLAIN && p->finished) {
-        fprintf(stderr, "%s %s: %s\n", p->id, p->action, done);
+        char label[40], done[16];
+        action_label(p->action ? p->action : "", label, sizeof(label));
+        human_size(p->done, done, sizeof(done));
+        fprintf(stderr, "%s: %s %s\n", p->id ? p->id : "", label, done);
     }
+    pthread_mutex_unlock(&lock);
 }
 
 int cli_progress_setup(const char *how)

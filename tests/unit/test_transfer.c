@@ -1,13 +1,19 @@
 /*
  * Unit tests for transfer's pure parts: archive paths, image names from
- * index.json annotations, the archive writer. Docker's manifest.json is
- * tested with its model in test_oci.c.
+ * index.json annotations, the archive writer, `copy` endpoints, and the
+ * copy engine's platform choice and its "no X image in Y" message.
+ * Docker's manifest.json is tested with its model in test_oci.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <gantry/oci.h>
+#include <gantry/platform.h>
+#include <gantry/transfer.h>
+
+#include "transfer/copy_internal.h"
 #include "transfer/transfer_internal.h"
 #include "util.h"
 
@@ -194,6 +200,210 @@ static void test_transfer__archive_out(void **state)
     gantry_layer_reader_free(r);
 }
 
+#define _cleanup_endpoint_ __attribute__((cleanup(gantry_transfer_endpoint_release)))
+
+/* Parse s; expect kind, ref and path (NULL: absent). */
+static void expect_endpoint(const char *s, enum gantry_transfer_kind kind, const char *ref,
+                            const char *path)
+{
+    _cleanup_endpoint_ struct gantry_transfer_endpoint e;
+    _cleanup_error_ struct gantry_error *err = NULL;
+    if (gantry_transfer_endpoint_parse(s, strlen(s), &e, &err) < 0)
+        fail_msg("'%s': %s", s, err ? err->message : "failed");
+    if (e.kind != kind)
+        fail_msg("'%s': kind %d, want %d", s, (int)e.kind, (int)kind);
+    if ((ref == NULL) != (e.ref == NULL) || (ref && strcmp(ref, e.ref) != 0))
+        fail_msg("'%s': ref '%s', want '%s'", s, e.ref ? e.ref : "(null)", ref ? ref : "(null)");
+    if ((path == NULL) != (e.path == NULL) || (path && strcmp(path, e.path) != 0))
+        fail_msg("'%s': path '%s', want '%s'", s, e.path ? e.path : "(null)",
+                 path ? path : "(null)");
+}
+
+/* Parse s; expect a failure with code and a message containing want, and *out zeroed. */
+static void expect_endpoint_error(const char *s, enum gantry_error_code code, const char *want)
+{
+    struct gantry_transfer_endpoint e = {.kind = GANTRY_TRANSFER_STORE};
+    _cleanup_error_ struct gantry_error *err = NULL;
+    if (gantry_transfer_endpoint_parse(s, strlen(s), &e, &err) == 0) {
+        gantry_transfer_endpoint_release(&e);
+        fail_msg("'%s': parsed, want an error", s);
+    }
+    assert_non_null(err);
+    if (err->code != code || !strstr(err->message, want))
+        fail_msg("'%s': error %d '%s', want %d '%s'", s, (int)err->code, err->message, (int)code,
+                 want);
+    assert_null(e.ref);
+    assert_null(e.path);
+    assert_int_equal(e.kind, 0);
+}
+
+static void test_transfer__endpoint_transports(void **state)
+{
+    (void)state;
+    expect_endpoint("docker://alpine:3", GANTRY_TRANSFER_REGISTRY, "alpine:3", NULL);
+    expect_endpoint("docker://localhost:5000/app@" SHA_A, GANTRY_TRANSFER_REGISTRY,
+                    "localhost:5000/app@" SHA_A, NULL);
+    expect_endpoint("gantry:demo/busybox:arm64", GANTRY_TRANSFER_STORE, "demo/busybox:arm64", NULL);
+    expect_endpoint("oci:/tmp/layout", GANTRY_TRANSFER_OCI_DIR, NULL, "/tmp/layout");
+    expect_endpoint("oci:layout:v1", GANTRY_TRANSFER_OCI_DIR, "v1", "layout");
+    expect_endpoint("oci-archive:img.tar", GANTRY_TRANSFER_OCI_ARCHIVE, NULL, "img.tar");
+    expect_endpoint("oci-archive:/x/img.tar:app", GANTRY_TRANSFER_OCI_ARCHIVE, "app", "/x/img.tar");
+}
+
+static void test_transfer__endpoint_layout_splits_at_first_colon(void **state)
+{
+    (void)state;
+    /* As skopeo: the rest after the first ':' is the ref, colons and all. */
+    expect_endpoint("oci:dir:docker.io/library/x:1", GANTRY_TRANSFER_OCI_DIR,
+                    "docker.io/library/x:1", "dir");
+    expect_endpoint("oci-archive:a.tar:b:c", GANTRY_TRANSFER_OCI_ARCHIVE, "b:c", "a.tar");
+    /* An empty ref is no ref. */
+    expect_endpoint("oci:dir:", GANTRY_TRANSFER_OCI_DIR, NULL, "dir");
+}
+
+static void test_transfer__endpoint_bare_reference(void **state)
+{
+    (void)state;
+    expect_endpoint("alpine", GANTRY_TRANSFER_REGISTRY, "alpine", NULL);
+    /* "host:port/..." is a reference, not a transport named "localhost". */
+    expect_endpoint("localhost:5000/app:1", GANTRY_TRANSFER_REGISTRY, "localhost:5000/app:1", NULL);
+    expect_endpoint("ghcr.io/o/app:v1.2", GANTRY_TRANSFER_REGISTRY, "ghcr.io/o/app:v1.2", NULL);
+    /* "word:x" that is a valid name:tag stays a reference, whatever the word. */
+    expect_endpoint("dir:x", GANTRY_TRANSFER_REGISTRY, "dir:x", NULL);
+}
+
+static void test_transfer__endpoint_length_bounds_input(void **state)
+{
+    (void)state;
+    const char *s = "oci:dir:refXYZ";
+    struct gantry_transfer_endpoint e;
+    assert_int_equal(gantry_transfer_endpoint_parse(s, 11, &e, NULL), 0);
+    assert_string_equal(e.path, "dir");
+    assert_string_equal(e.ref, "ref");
+    gantry_transfer_endpoint_release(&e);
+    assert_int_equal(gantry_transfer_endpoint_parse("docker://alpine:3junk", 17, &e, NULL), 0);
+    assert_string_equal(e.ref, "alpine:3");
+    gantry_transfer_endpoint_release(&e);
+}
+
+static void test_transfer__endpoint_errors(void **state)
+{
+    (void)state;
+    expect_endpoint_error("dir:/x", GANTRY_E_INVALID_ARG,
+                          "unknown transport 'dir' in 'dir:/x' (want docker://, gantry:, oci: or "
+                          "oci-archive:)");
+    expect_endpoint_error("docker-daemon:alpine:3", GANTRY_E_INVALID_ARG,
+                          "unknown transport 'docker-daemon'");
+    expect_endpoint_error("docker://", GANTRY_E_INVALID_ARG,
+                          "missing image reference in 'docker://'");
+    expect_endpoint_error("gantry:", GANTRY_E_INVALID_ARG, "missing image reference in 'gantry:'");
+    expect_endpoint_error("oci:", GANTRY_E_INVALID_ARG, "missing path in 'oci:'");
+    expect_endpoint_error("oci::ref", GANTRY_E_INVALID_ARG, "missing path in 'oci::ref'");
+    expect_endpoint_error("oci-archive:", GANTRY_E_INVALID_ARG, "missing path in 'oci-archive:'");
+    /* A reference that does not parse keeps the reference parser's error. */
+    expect_endpoint_error("docker://Alpine", GANTRY_E_INVALID_ARG, "");
+    expect_endpoint_error("gantry:a b", GANTRY_E_INVALID_ARG, "");
+    expect_endpoint_error("", GANTRY_E_INVALID_ARG, "");
+    gantry_transfer_endpoint_release(NULL);
+}
+
+#define SHA_TAIL "3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define DIG(c) "sha256:" c SHA_TAIL
+#define MT_MAN "application/vnd.oci.image.manifest.v1+json"
+#define MT_IDX "application/vnd.oci.image.index.v1+json"
+/* An index entry: digest sha256:<c>..., then the JSON members in more. */
+#define ENTRY(c, more) "{\"mediaType\":\"" MT_MAN "\",\"digest\":\"" DIG(c) "\",\"size\":1" more "}"
+#define PLAT(os, arch) ",\"platform\":{\"os\":\"" os "\",\"architecture\":\"" arch "\"}"
+#define PLATV(os, arch, v)                                                                         \
+    ",\"platform\":{\"os\":\"" os "\",\"architecture\":\"" arch "\",\"variant\":\"" v "\"}"
+#define ATTESTATION(c)                                                                             \
+    ENTRY(c, PLAT("unknown", "unknown") ",\"annotations\":{"                                       \
+                                        "\"vnd.docker.reference.type\":\"attestation-manifest\"}")
+#define INDEX(entries)                                                                             \
+    "{\"schemaVersion\":2,\"mediaType\":\"" MT_IDX "\",\"manifests\":[" entries "]}"
+
+/* amd64, arm/v7, arm64, an attestation, an entry without platform, arm/v6. */
+#define E_AMD64 ENTRY("1", PLAT("linux", "amd64"))
+#define E_ARMV7 ENTRY("2", PLATV("linux", "arm", "v7"))
+#define E_ARM64 ENTRY("3", PLAT("linux", "arm64"))
+#define E_ATTEST ATTESTATION("4")
+#define E_NONE ENTRY("5", "")
+#define E_ARMV6 ENTRY("6", PLATV("linux", "arm", "v6"))
+static const char multi_index[] =
+    INDEX(E_AMD64 "," E_ARMV7 "," E_ARM64 "," E_ATTEST "," E_NONE "," E_ARMV6);
+
+static struct gantry_oci_index *parse_index(const char *json)
+{
+    _cleanup_error_ struct gantry_error *err = NULL;
+    struct gantry_oci_index *idx = gantry_oci_index_parse(json, strlen(json), NULL, &err);
+    if (!idx)
+        fail_msg("index: %s", err ? err->message : "failed");
+    return idx;
+}
+
+static ssize_t select_for(const struct gantry_oci_index *idx, const char *spec)
+{
+    _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
+    assert_int_equal(gantry_platform_parse(spec, strlen(spec), &want, NULL), 0);
+    return copy_select_entry(idx, &want);
+}
+
+static void test_transfer__select_entry(void **state)
+{
+    (void)state;
+    struct gantry_oci_index *idx = parse_index(multi_index);
+    assert_int_equal(idx->n_manifests, 6);
+    assert_int_equal(select_for(idx, "linux/amd64"), 0);
+    assert_int_equal(select_for(idx, "linux/arm64"), 2);
+    assert_int_equal(select_for(idx, "linux/arm64/v8"), 2);
+    assert_int_equal(select_for(idx, "linux/arm/v7"), 1);
+    /* An exact variant beats a compatible one listed first. */
+    assert_int_equal(select_for(idx, "linux/arm/v6"), 5);
+    assert_int_equal(select_for(idx, "linux/riscv64"), -1);
+    assert_int_equal(select_for(idx, "windows/amd64"), -1);
+    gantry_oci_index_free(idx);
+}
+
+static void test_transfer__entry_is_runnable(void **state)
+{
+    (void)state;
+    struct gantry_oci_index *idx = parse_index(multi_index);
+    assert_true(copy_entry_is_runnable(&idx->manifests[0]));
+    assert_false(copy_entry_is_runnable(&idx->manifests[3])); /* attestation */
+    assert_false(copy_entry_is_runnable(&idx->manifests[4])); /* no platform */
+    _cleanup_free_ char *p = copy_entry_platform_string(&idx->manifests[1]);
+    assert_string_equal(p, "linux/arm/v7");
+    gantry_oci_index_free(idx);
+}
+
+static void expect_no_platform(const char *index_json, const char *spec, const char *want)
+{
+    struct gantry_oci_index *idx = parse_index(index_json);
+    _cleanup_platform_ struct gantry_platform p = GANTRY_PLATFORM_INIT;
+    assert_int_equal(gantry_platform_parse(spec, strlen(spec), &p, NULL), 0);
+    _cleanup_error_ struct gantry_error *err = NULL;
+    assert_int_equal(copy_no_platform_error(idx, &p, "docker.io/library/foo:1.0", &err), -1);
+    assert_non_null(err);
+    assert_int_equal(err->code, GANTRY_E_NOT_FOUND);
+    assert_string_equal(err->message, want);
+    gantry_oci_index_free(idx);
+}
+
+static void test_transfer__no_platform_message(void **state)
+{
+    (void)state;
+    /* Attestations and entries without a platform are not listed. */
+    expect_no_platform(multi_index, "linux/riscv64",
+                       "no linux/riscv64 image in docker.io/library/foo:1.0 (it has: "
+                       "linux/amd64, linux/arm/v7, linux/arm64, linux/arm/v6)");
+    expect_no_platform(INDEX(E_ATTEST "," E_NONE), "linux/arm64",
+                       "no linux/arm64 image in docker.io/library/foo:1.0 (it has: no runnable "
+                       "platform)");
+    expect_no_platform(INDEX(""), "linux/amd64",
+                       "no linux/amd64 image in docker.io/library/foo:1.0 (it has: no runnable "
+                       "platform)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +414,14 @@ int main(void)
         cmocka_unit_test(test_transfer__name_from_annotations),
         cmocka_unit_test(test_transfer__set_name_annotations),
         cmocka_unit_test(test_transfer__archive_out),
+        cmocka_unit_test(test_transfer__endpoint_transports),
+        cmocka_unit_test(test_transfer__endpoint_layout_splits_at_first_colon),
+        cmocka_unit_test(test_transfer__endpoint_bare_reference),
+        cmocka_unit_test(test_transfer__endpoint_length_bounds_input),
+        cmocka_unit_test(test_transfer__endpoint_errors),
+        cmocka_unit_test(test_transfer__select_entry),
+        cmocka_unit_test(test_transfer__entry_is_runnable),
+        cmocka_unit_test(test_transfer__no_platform_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,10 +5,19 @@
  * Each Location (relative or absolute, H11) names where the session goes
  * next. A failed chunk asks the registry how much it has (GET <location>,
  * Range) and goes on from there (H5, 416); a lost session starts over.
+ *
+ * The requests of an upload are not retried one by one: the loops here
+ * retry the session (ask the offset, or start over) with backoff, within
+ * one budget of failing time per blob, so a registry that went away fails
+ * a push in about UPLOAD_RETRY_BUDGET_MS instead of a minute of nested
+ * retries. Any progress (a chunk acknowledged) refills the budget.
  */
 #include <inttypes.h>
 
 #include "registry_internal.h"
+
+#define UPLOAD_RETRY_BUDGET_MS 15000L
+#define UPLOAD_BACKOFF_MAX_MS 8000L
 
 struct upload {
     struct gantry_registry_client *c;
@@ -17,8 +26,59 @@ struct upload {
     const struct gantry_registry_blob_push *p;
     char *scope;
     char *location;
-    bool restart; /* the failure may go away with a new session */
+    bool restart;                  /* the failure may go away with a new session */
+    long retry_after_ms;           /* from the last 429 or 503, or -1 */
+    bool failing;                  /* failing_since is set */
+    struct timespec failing_since; /* start of the attempt that began the failures */
+    struct timespec attempt_start;
 };
+
+/* Keep a Retry-After of a retryable answer for the next wait. */
+static void note_status(struct upload *u, const struct reg_response *resp)
+{
+    long secs;
+    u->retry_after_ms = -1;
+    if (reg_status_retryable(resp->status) && resp->retry_after &&
+        reg_retry_after_parse(resp->retry_after, strlen(resp->retry_after), time(NULL), &secs) == 0)
+        u->retry_after_ms =
+            (secs < u->c->opts.retry_after_max_s ? secs : u->c->opts.retry_after_max_s) * 1000L;
+}
+
+static long ms_since(const struct timespec *t)
+{
+    struct timespec now;
+    reg_now(&now);
+    return (long)(now.tv_sec - t->tv_sec) * 1000L + (now.tv_nsec - t->tv_nsec) / 1000000L;
+}
+
+/*
+ * Wait before retry number attempt (0-based): Retry-After when the
+ * registry sent one, else exponential backoff with jitter, cut to what is
+ * left of the budget. False when the budget is spent: give up.
+ */
+static bool retry_wait(struct upload *u, unsigned attempt)
+{
+    if (!u->failing) {
+        u->failing = true;
+        u->failing_since = u->attempt_start;
+    }
+    long left = UPLOAD_RETRY_BUDGET_MS - ms_since(&u->failing_since);
+    if (left <= 0)
+        return false;
+    long ms = u->c->opts.retry_base_ms;
+    for (unsigned i = 0; i < attempt && ms < UPLOAD_BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    ms += random() % (ms / 2 + 1);
+    if (u->retry_after_ms >= 0)
+        ms = u->retry_after_ms;
+    reg_sleep_ms(ms < left ? ms : left);
+    return true;
+}
+
+static void mark_attempt(struct upload *u)
+{
+    reg_now(&u->attempt_start);
+}
 
 static int take_location(struct upload *u, const struct reg_response *resp,
                          struct gantry_error **err)
@@ -48,27 +108,33 @@ static int start(struct upload *u, bool mount, struct gantry_error **err)
     };
     struct reg_response resp;
     reg_response_init(&resp);
-    int r = reg_request_do(u->c, u->h, &req, true, &resp, err);
-    if (r == 0 && mount && resp.status == 201)
+    int r = reg_request_do(u->c, u->h, &req, false, &resp, err);
+    note_status(u, &resp);
+    if (r == 0 && mount && resp.status == 201) {
         r = 1;
-    else if (r == 0 && resp.status == 202)
+    } else if (r == 0 && resp.status == 202) {
         r = take_location(u, &resp, err);
-    else if (r == 0)
+    } else if (r == 0) {
+        u->restart = reg_status_retryable(resp.status);
         r = reg_http_error(&resp, mount ? "mount" : "start upload", err);
-    else
+    } else {
         u->restart = resp.transient;
+    }
     reg_response_release(&resp);
     return r;
 }
 
 /* A request on the session; the next Location is taken from a 2xx. */
-static int session_request(struct upload *u, struct reg_request *req, bool retry,
-                           struct reg_response *resp, struct gantry_error **err)
+static int session_request(struct upload *u, struct reg_request *req, struct reg_response *resp,
+                           struct gantry_error **err)
 {
-    req->url = u->location;
+    if (!req->url)
+        req->url = u->location;
     req->scope = u->scope;
     req->body_cap = REG_ERROR_BODY_MAX;
-    if (reg_request_do(u->c, u->h, req, retry, resp, err) < 0) {
+    int r = reg_request_do(u->c, u->h, req, false, resp, err);
+    note_status(u, resp);
+    if (r < 0) {
         u->restart = resp->transient;
         return -1;
     }
@@ -84,7 +150,7 @@ static int session_offset(struct upload *u, uint64_t *offset, struct gantry_erro
     struct reg_request req = {.method = "GET"};
     struct reg_response resp;
     reg_response_init(&resp);
-    int r = session_request(u, &req, true, &resp, err);
+    int r = session_request(u, &req, &resp, err);
     *offset = 0;
     if (r == 0 && resp.status != 204 && resp.status != 200) {
         u->restart = resp.status == 404 || reg_status_retryable(resp.status);
@@ -100,10 +166,9 @@ static int session_offset(struct upload *u, uint64_t *offset, struct gantry_erro
 
 static int finish(struct upload *u, const struct reg_body *body, struct gantry_error **err)
 {
-    char *with_digest = reg_url_add_query(u->location, "digest", u->p->digest);
-    free(u->location);
-    u->location = with_digest;
+    _cleanup_free_ char *with_digest = reg_url_add_query(u->location, "digest", u->p->digest);
     struct reg_request req = {
+        .url = with_digest,
         .method = "PUT",
         .content_type = "application/octet-stream",
         .body = body,
@@ -111,7 +176,7 @@ static int finish(struct upload *u, const struct reg_body *body, struct gantry_e
     struct reg_response resp;
     reg_response_init(&resp);
     /* With the whole blob in it, a retry needs a new session (u->restart). */
-    int r = session_request(u, &req, body == NULL, &resp, err);
+    int r = session_request(u, &req, &resp, err);
     if (r == 0 && resp.status != 201 && resp.status != 204 && resp.status != 200) {
         u->restart = reg_status_retryable(resp.status) || resp.status == 404;
         r = reg_http_error(&resp, "finish upload", err);
@@ -135,7 +200,7 @@ static int patch_chunk(struct upload *u, uint64_t *offset, struct gantry_error *
     };
     struct reg_response resp;
     reg_response_init(&resp);
-    int r = session_request(u, &req, false, &resp, err);
+    int r = session_request(u, &req, &resp, err);
     if (r == 0 && resp.status == 202) {
         uint64_t next = *offset + n;
         if (resp.range && reg_upload_range_parse(resp.range, strlen(resp.range), &next) < 0)
@@ -149,6 +214,34 @@ static int patch_chunk(struct upload *u, uint64_t *offset, struct gantry_error *
     return r;
 }
 
+static void drop_error(struct gantry_error **err)
+{
+    if (err) {
+        gantry_error_free(*err);
+        *err = NULL;
+    }
+}
+
+/* The closing PUT of a chunked upload: it carries no data, so it can be sent again. */
+static int finish_chunked(struct upload *u, struct gantry_error **err)
+{
+    for (unsigned attempt = 0;; attempt++) {
+        u->restart = false;
+        mark_attempt(u);
+        if (finish(u, NULL, err) == 0)
+            return 0;
+        /* A lost session (404) needs a new one: upload() starts over. */
+        if (!u->restart || !err || !*err || (*err)->http_status == 404 ||
+            (int)attempt >= u->c->opts.max_retries)
+            return -1;
+        gantry_log(GANTRY_LOG_DEBUG, "finish upload of %s: %s; again", u->p->digest,
+                   (*err)->message);
+        if (!retry_wait(u, attempt))
+            return -1;
+        drop_error(err);
+    }
+}
+
 static int chunked(struct upload *u, struct gantry_error **err)
 {
     uint64_t offset = 0;
@@ -156,8 +249,11 @@ static int chunked(struct upload *u, struct gantry_error **err)
     while (offset < (uint64_t)u->p->size) {
         uint64_t before = offset;
         u->restart = false;
+        mark_attempt(u);
         if (patch_chunk(u, &offset, err) == 0) {
             fails = offset > before ? 0 : fails + 1;
+            if (offset > before)
+                u->failing = false; /* progress: the budget is whole again */
             if (fails <= (unsigned)u->c->opts.max_retries)
                 continue;
             return gantry_error_set(err, GANTRY_E_NETWORK, 0, "upload stalls at byte %" PRIu64,
@@ -167,21 +263,22 @@ static int chunked(struct upload *u, struct gantry_error **err)
             return -1;
         gantry_log(GANTRY_LOG_DEBUG, "upload chunk at %" PRIu64 ": %s; asking the registry", before,
                    err && *err ? (*err)->message : "failed");
-        reg_retry_wait(u->c, fails - 1, NULL);
-        if (err) {
-            gantry_error_free(*err);
-            *err = NULL;
+        if (!retry_wait(u, fails - 1)) {
+            u->restart = false; /* the budget is spent: starting over would not help */
+            return -1;
         }
+        drop_error(err);
         u->restart = false;
         if (session_offset(u, &offset, err) < 0)
             return -1; /* u->restart tells whether a new session may help */
     }
-    return finish(u, NULL, err);
+    return finish_chunked(u, err);
 }
 
 static int upload_once(struct upload *u, struct gantry_error **err)
 {
     u->restart = false;
+    mark_attempt(u);
     /* A mount answered 202 already opened a session. */
     if (!u->location && start(u, false, err) < 0)
         return -1;
@@ -202,13 +299,11 @@ static int upload(struct upload *u, struct gantry_error **err)
             return -1;
         gantry_log(GANTRY_LOG_DEBUG, "upload of %s: %s; starting over", u->p->digest,
                    err && *err ? (*err)->message : "failed");
-        reg_retry_wait(u->c, attempt, NULL);
+        if (!retry_wait(u, attempt))
+            return -1;
         free(u->location);
         u->location = NULL;
-        if (err) {
-            gantry_error_free(*err);
-            *err = NULL;
-        }
+        drop_error(err);
     }
 }
 
@@ -234,14 +329,24 @@ int gantry_registry_push_blob(struct gantry_registry_client *c, const struct gan
     bool mount = pp.mount_from && *pp.mount_from && strcmp(pp.mount_from, ref->path) != 0;
     _cleanup_free_ char *own = reg_scope_repo(ref->path, "pull,push");
     _cleanup_free_ char *from = mount ? reg_scope_repo(pp.mount_from, "pull") : NULL;
-    struct upload u = {.c = c, .ref = ref, .p = &pp, .scope = reg_scope_merge(own, from)};
+    struct upload u = {
+        .c = c, .ref = ref, .p = &pp, .scope = reg_scope_merge(own, from), .retry_after_ms = -1};
     int r = push_checks(&pp, err);
     if (r == 0 && !(u.h = reg_host_get(c, ref->domain, err)))
         r = -1;
     if (r == 0 && mount) {
+        mark_attempt(&u);
         r = start(&u, true, err);
         if (r == 1 && mounted)
             *mounted = true;
+        if (r < 0 && u.restart) {
+            /* A mount that failed for a passing reason: upload instead,
+             * with the retries and budget of an upload. */
+            gantry_log(GANTRY_LOG_DEBUG, "mount of %s: %s; uploading", p->digest,
+                       err && *err ? (*err)->message : "failed");
+            drop_error(err);
+            r = 0;
+        }
     }
     if (r == 0)
         r = upload(&u, err);

@@ -24,6 +24,7 @@ struct push {
     const struct gantry_transfer_push_opts *o;
     char *src_name; /* for messages: the name found, or the argument */
     struct gantry_ref dst;
+    char *mount_path; /* repository of dst's registry to mount blobs from, or NULL */
     struct gantry_oci_descriptor top; /* what goes under the tag */
     struct gantry_buf top_data;
     struct gantry_oci_manifest **mans; /* local image manifests to push */
@@ -37,6 +38,7 @@ static void push_release(struct push *p)
 {
     free(p->src_name);
     gantry_ref_release(&p->dst);
+    free(p->mount_path);
     gantry_oci_descriptor_release(&p->top);
     gantry_buf_release(&p->top_data);
     copy_blobs_release(&p->blobs);
@@ -246,6 +248,7 @@ static int push_blob(void *ctx, size_t i, struct gantry_error **err)
                                            .size = b->size,
                                            .read = source_read,
                                            .user = &src,
+                                           .mount_from = p->mount_path,
                                            .chunk_size = p->o->chunk_size};
     bool mounted = false;
     if (gantry_registry_push_blob(p->c, &p->dst, &bp, &mounted, err) < 0)
@@ -313,6 +316,40 @@ static int push_dest(struct push *p, const char *dest, const char *found_name,
     return 0;
 }
 
+/* True when the first component of a repository names a registry host. */
+static bool has_domain(const char *m, size_t first)
+{
+    return m[first] == '/' && (memchr(m, '.', first) || memchr(m, ':', first) ||
+                               (first == 9 && memcmp(m, "localhost", 9) == 0));
+}
+
+/*
+ * The repository blobs are mounted from: opts->mount_from, a repository of
+ * dst's registry, with or without that registry's host ("team/base",
+ * "localhost:5000/team/base"), normalized as a reference would be.
+ */
+static int push_mount_source(struct push *p, struct gantry_error **err)
+{
+    const char *m = p->o->mount_from;
+    if (!m || !*m)
+        return 0;
+    size_t first = strcspn(m, "/");
+    bool domain = has_domain(m, first);
+    if (strpbrk(domain ? m + first : m, ":@"))
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "mount source '%s' must be a repository, without tag or digest", m);
+    _cleanup_free_ char *full = domain ? xstrdup(m) : xasprintf("%s/%s", p->dst.domain, m);
+    _cleanup_ref_ struct gantry_ref r = GANTRY_REF_INIT;
+    if (gantry_ref_parse(full, strlen(full), &r, err) < 0)
+        return gantry_error_prefix(err, "mount source '%s'", m);
+    if (strcmp(r.domain, p->dst.domain) != 0)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "mount source '%s' is not in the destination registry '%s'", m,
+                                p->dst.domain);
+    p->mount_path = steal_pointer(&r.path);
+    return 0;
+}
+
 int gantry_transfer_push(struct gantry_store *s, struct gantry_registry_client *c, const char *src,
                          const char *dest, const struct gantry_transfer_push_opts *opts,
                          struct gantry_transfer_result *out, struct gantry_error **err)
@@ -325,7 +362,8 @@ int gantry_transfer_push(struct gantry_store *s, struct gantry_registry_client *
     if (gantry_image_resolve(s, src, &found, &found_name, err) < 0)
         return -1;
     p.src_name = xstrdup(found_name ? found_name : src);
-    if (push_dest(&p, dest, found_name, err) < 0 || push_plan(&p, &found, err) < 0)
+    if (push_dest(&p, dest, found_name, err) < 0 || push_mount_source(&p, err) < 0 ||
+        push_plan(&p, &found, err) < 0)
         return -1;
     for (size_t i = 0; i < p.n_mans; i++)
         copy_blobs_add_manifest(&p.blobs, p.mans[i]);
