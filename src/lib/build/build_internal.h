@@ -1,0 +1,194 @@
+/*
+ * Internal interfaces of the build module (not installed). The step
+ * executor is a table of one function per instruction kind (steps.c), each
+ * working on a struct build_stage: the image config being assembled and
+ * the layers made so far. RUN will plug in as one more step function plus
+ * a rootfs snapshot of the stage, which this module leaves out for now.
+ */
+#ifndef GANTRY_BUILD_INTERNAL_H
+#define GANTRY_BUILD_INTERNAL_H
+
+#include <stdint.h>
+
+#include <gantry/build.h>
+#include <gantry/dockerfile.h>
+#include <gantry/layer.h>
+#include <gantry/oci.h>
+#include <gantry/platform.h>
+#include <gantry/store.h>
+
+#include "util.h"
+
+/* ---- pure helpers (paths.c) ---- */
+
+/*
+ * Clean a build-context path as Go's path.Clean, relative to the context
+ * root: a leading '/' is dropped, "." segments and repeated slashes go,
+ * ".." pops a segment. The context itself is "." . Returns a new string
+ * (caller frees) or NULL when the path leaves the context.
+ */
+char *build_context_path(const char *p, size_t len);
+
+/*
+ * The absolute destination of a COPY/ADD/WORKDIR: dest when absolute,
+ * else workdir (NULL or "" means "/") joined with dest, cleaned. A
+ * trailing '/' (or "." at the end) of dest sets *is_dir. Caller frees.
+ */
+char *build_dest_path(const char *workdir, const char *dest, bool *is_dir);
+
+/*
+ * Parse a --chown value "user[:group]": numbers, or names looked up in the
+ * given /etc/passwd and /etc/group texts (either may be NULL). A user
+ * without a group takes the user's primary group (from passwd, else the
+ * uid). Errors: GANTRY_E_INVALID_ARG "invalid --chown 'S': ..." for an
+ * empty part or an unknown name.
+ */
+int build_chown_parse(const char *spec, const char *passwd, const char *group, uint32_t *uid,
+                      uint32_t *gid, struct gantry_error **err) GANTRY_WUR;
+
+/* Parse a --chmod value (octal, at most 07777). GANTRY_E_INVALID_ARG on error. */
+int build_chmod_parse(const char *spec, uint32_t *mode, struct gantry_error **err) GANTRY_WUR;
+
+/* "2006-01-02T15:04:05Z" for t (UTC). Caller frees. */
+char *build_format_time(int64_t t);
+
+/* min(t, epoch) when epoch >= 0, else t: SOURCE_DATE_EPOCH clamping. */
+int64_t build_clamp_time(int64_t t, int64_t epoch);
+
+/* ---- layer entries (layer.c) ---- */
+
+/* One entry of a layer being made. path is relative ("bin/busybox"). */
+struct build_entry {
+    char *path;
+    char *src; /* host file to read for regular files, else NULL */
+    char *link_target;
+    enum gantry_layer_entry_type type;
+    uint32_t mode;
+    uint32_t uid;
+    uint32_t gid;
+    int64_t mtime;
+    uint64_t size;
+};
+
+struct build_entries {
+    struct build_entry *items;
+    size_t n_items;
+};
+
+/* Append an entry (strings copied); a later entry of the same path wins. */
+void build_entries_add(struct build_entries *l, const struct build_entry *e);
+/* Add directory entries for every parent of path not yet present (0755, root). */
+void build_entries_add_parents(struct build_entries *l, const char *path, int64_t mtime);
+/* Sort by path and drop earlier duplicates. */
+void build_entries_sort(struct build_entries *l);
+void build_entries_release(struct build_entries *l);
+
+/*
+ * Write the entries as one layer blob into s with compression c; fills
+ * *desc (media type, digest, size) and diff_id.
+ */
+int build_layer_write(struct gantry_store *s, const struct build_entries *l,
+                      enum gantry_compression c, struct gantry_oci_descriptor *desc,
+                      char diff_id[GANTRY_DIGEST_MAX], struct gantry_error **err) GANTRY_WUR;
+
+/* ---- the build and its stages ---- */
+
+struct build_ctx {
+    struct gantry_store *store;
+    const struct gantry_build_opts *opts;
+    struct gantry_dockerfile *df;
+    struct gantry_dockerignore *ignore; /* NULL: nothing excluded */
+    char *context;                      /* absolute, real path */
+    int64_t epoch;                      /* SOURCE_DATE_EPOCH, or -1 */
+    int64_t created;                    /* epoch, else the start of the build */
+    struct gantry_platform host;
+};
+
+struct build_stage {
+    struct build_ctx *ctx;
+    const struct gantry_dockerfile_stage *df_stage;
+    const struct gantry_dockerfile_resolved *res;
+    struct build_stage *all; /* every stage of this platform, for --from */
+    struct gantry_oci_config *config;
+    struct gantry_oci_descriptor *layers;
+    size_t n_layers;
+    struct gantry_dockerfile_vars args; /* ARGs declared in the stage */
+    char **shell;                       /* SHELL, NULL: /bin/sh -c */
+    size_t n_shell;
+    bool cmd_set; /* a CMD of this stage (ENTRYPOINT then keeps it) */
+    bool built;
+};
+
+/* Lookup for expansion: ENV of the config first, then the stage's ARGs. */
+bool build_stage_lookup(void *user, const char *name, const char **value);
+
+/* Expand one raw word in the stage's scope; caller frees *out. */
+int build_stage_expand(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
+                       const char *word, char **out, struct gantry_error **err) GANTRY_WUR;
+
+/* Set up st from its FROM (scratch, an earlier stage, a local or pulled image). */
+int build_stage_init_base(struct build_stage *st, size_t index,
+                          struct gantry_error **err) GANTRY_WUR;
+
+/* Release what a stage holds (not ctx). */
+void build_stage_release(struct build_stage *st);
+
+/* Append a layer and its history entry to the stage. */
+void build_stage_add_layer(struct build_stage *st, const struct gantry_oci_descriptor *desc,
+                           const char *diff_id, const char *created_by);
+/* Append an empty_layer history entry. */
+void build_stage_add_history(struct build_stage *st, const char *created_by);
+
+/* Run one instruction on the stage (the step table). */
+int build_step_run(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
+                   struct gantry_error **err) GANTRY_WUR;
+
+/* WORKDIR (copy.c): sets the directory, and makes it in a layer when missing. */
+int build_step_workdir(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
+                       struct gantry_error **err) GANTRY_WUR;
+
+/* The config and layers of image ref for platform p (local, else pulled). */
+int build_stage_init_image(struct build_stage *st, const char *ref, const struct gantry_platform *p,
+                           struct gantry_error **err) GANTRY_WUR;
+
+/* True when path ("/a/b") is a directory in the stage's layers; -1 on error. */
+int build_stage_has_dir(struct build_stage *st, const char *path,
+                        struct gantry_error **err) GANTRY_WUR;
+
+/* Remove a directory tree (best effort). */
+void build_rm_rf(const char *dir);
+
+/* COPY and ADD (copy.c). */
+int build_step_copy(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
+                    bool add, struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * Extract the files of a stage's or image's layers under prefix (relative,
+ * "." for everything) into dir (which exists), applying whiteouts: the
+ * source tree of COPY --from and /etc/passwd lookups.
+ */
+int build_layers_extract(struct gantry_store *s, const struct gantry_oci_descriptor *layers,
+                         size_t n_layers, const char *dir, struct gantry_error **err) GANTRY_WUR;
+
+static inline void cleanup_configp(struct gantry_oci_config **c)
+{
+    gantry_oci_config_free(*c);
+}
+#define _cleanup_config_ __attribute__((cleanup(cleanup_configp)))
+static inline void cleanup_manifestp(struct gantry_oci_manifest **m)
+{
+    gantry_oci_manifest_free(*m);
+}
+#define _cleanup_manifest_ __attribute__((cleanup(cleanup_manifestp)))
+static inline void cleanup_descriptorp(struct gantry_oci_descriptor *d)
+{
+    gantry_oci_descriptor_release(d);
+}
+#define _cleanup_descriptor_ __attribute__((cleanup(cleanup_descriptorp)))
+static inline void cleanup_entriesp(struct build_entries *l)
+{
+    build_entries_release(l);
+}
+#define _cleanup_entries_ __attribute__((cleanup(cleanup_entriesp)))
+
+#endif

@@ -1,0 +1,441 @@
+/*
+ * COPY, ADD and WORKDIR: the steps that make layers. Sources come from the
+ * build context (.dockerignore applied) or, with --from, from a stage or
+ * image extracted into a temporary directory. Paths never leave their
+ * root: "../x" that climbs out of the context is an error.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/stat.h>
+
+#include "build/build_internal.h"
+
+struct copy_job {
+    struct build_stage *st;
+    const struct gantry_dockerfile_instruction *in;
+    const char *what; /* "COPY" or "ADD" */
+    const char *root; /* absolute directory the sources are in */
+    const char *from; /* --from value, NULL: the build context */
+    bool add;
+    bool chown;
+    uint32_t uid, gid;
+    bool chmod;
+    uint32_t mode;
+    char *tmpdir; /* extraction of --from, temporary files of ADD */
+    struct build_entries entries;
+};
+
+static void job_release(struct copy_job *j)
+{
+    if (j->tmpdir)
+        build_rm_rf(j->tmpdir);
+    free(j->tmpdir);
+    build_entries_release(&j->entries);
+}
+
+static int job_fail(struct copy_job *j, struct gantry_error **err)
+{
+    return gantry_error_prefix(err, "%s:%zu", j->st->ctx->df->name, j->in->line);
+}
+
+static int make_tmpdir(struct copy_job *j, struct gantry_error **err)
+{
+    if (j->tmpdir)
+        return 0;
+    j->tmpdir = xasprintf("%s/tmp/build-XXXXXX", gantry_store_root(j->st->ctx->store));
+    if (!mkdtemp(j->tmpdir)) {
+        int e = errno;
+        free(steal_pointer(&j->tmpdir));
+        return gantry_error_set(err, GANTRY_E_IO, e, "create a temporary directory");
+    }
+    return 0;
+}
+
+/* Whether rel (context-relative) is excluded by .dockerignore. */
+static bool ignored(const struct copy_job *j, const char *rel)
+{
+    bool ex = false;
+    if (j->from || !j->st->ctx->ignore || strcmp(rel, ".") == 0)
+        return false;
+    if (gantry_dockerignore_matches(j->st->ctx->ignore, rel, &ex, NULL) < 0)
+        return false;
+    return ex;
+}
+
+static void add_entry(struct copy_job *j, const char *dest, const char *src, const struct stat *sb)
+{
+    struct build_entry e = {.path = (char *)dest,
+                            .mode = j->chmod ? j->mode : (uint32_t)(sb->st_mode & 07777),
+                            .uid = j->chown ? j->uid : 0,
+                            .gid = j->chown ? j->gid : 0,
+                            .mtime = build_clamp_time((int64_t)sb->st_mtime, j->st->ctx->epoch)};
+    _cleanup_free_ char *target = NULL;
+    if (S_ISDIR(sb->st_mode)) {
+        e.type = GANTRY_LAYER_DIR;
+    } else if (S_ISLNK(sb->st_mode)) {
+        target = xcalloc(1, (size_t)sb->st_size + 1);
+        if (readlink(src, target, (size_t)sb->st_size) < 0)
+            return;
+        e.type = GANTRY_LAYER_SYMLINK;
+        e.link_target = target;
+        e.mode = 0777;
+    } else if (S_ISREG(sb->st_mode)) {
+        e.type = GANTRY_LAYER_FILE;
+        e.src = (char *)src;
+        e.size = (uint64_t)sb->st_size;
+    } else {
+        return; /* sockets, devices, FIFOs of the context are skipped */
+    }
+    build_entries_add(&j->entries, &e);
+    build_entries_add_parents(&j->entries, dest, e.mtime);
+}
+
+/* Copy the contents of directory src (context path rel) to dest. */
+static int add_tree(struct copy_job *j, const char *src, const char *rel, const char *dest,
+                    struct gantry_error **err)
+{
+    DIR *d = opendir(src);
+    if (!d)
+        return gantry_error_set(err, GANTRY_E_IO, errno, "open directory '%s'", rel);
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        _cleanup_free_ char *s = xasprintf("%s/%s", src, de->d_name);
+        _cleanup_free_ char *r =
+            strcmp(rel, ".") ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+        _cleanup_free_ char *t = *dest ? xasprintf("%s/%s", dest, de->d_name) : xstrdup(de->d_name);
+        struct stat sb;
+        if (ignored(j, r) || lstat(s, &sb) < 0)
+            continue;
+        add_entry(j, t, s, &sb);
+        if (S_ISDIR(sb.st_mode))
+            rc = add_tree(j, s, r, t, err);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int add_archive(struct copy_job *j, const char *src, const char *dest, bool *was_archive,
+                       struct gantry_error **err);
+
+/* One resolved source (rel inside root) to the destination. */
+static int add_source(struct copy_job *j, const char *rel, const char *dest, bool dest_dir,
+                      struct gantry_error **err)
+{
+    _cleanup_free_ char *src =
+        strcmp(rel, ".") ? xasprintf("%s/%s", j->root, rel) : xstrdup(j->root);
+    struct stat sb;
+    if (stat(src, &sb) < 0 && lstat(src, &sb) < 0)
+        return gantry_error_set(err, GANTRY_E_NOT_FOUND, errno, "%s failed: '%s' not found",
+                                j->what, rel);
+    if (S_ISDIR(sb.st_mode)) {
+        if (*dest)
+            add_entry(j, dest, src, &sb);
+        return add_tree(j, src, rel, dest, err);
+    }
+    const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+    _cleanup_free_ char *target =
+        dest_dir ? (*dest ? xasprintf("%s/%s", dest, base) : xstrdup(base)) : xstrdup(dest);
+    if (j->add && S_ISREG(sb.st_mode)) {
+        bool was = false;
+        if (add_archive(j, src, dest, &was, err) < 0)
+            return -1;
+        if (was)
+            return 0;
+    }
+    add_entry(j, target, src, &sb);
+    return 0;
+}
+
+static bool has_glob(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+static int not_found(struct copy_job *j, const char *arg, struct gantry_error **err)
+{
+    if (j->from)
+        return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0, "%s failed: '%s' not found in '%s'",
+                                j->what, arg, j->from);
+    return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0,
+                            "%s failed: '%s' not found in build context", j->what, arg);
+}
+
+/* Expand a glob source into the matching context paths (ignored ones dropped). */
+static int glob_source(struct copy_job *j, const char *rel, const char *dest,
+                       struct gantry_error **err)
+{
+    _cleanup_free_ char *pat = xasprintf("%s/%s", j->root, rel);
+    glob_t g = {0};
+    int found = 0, rc = 0;
+    if (glob(pat, GLOB_NOSORT, NULL, &g) == 0) {
+        size_t skip = strlen(j->root) + 1;
+        for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
+            const char *r = g.gl_pathv[i] + skip;
+            if (ignored(j, r))
+                continue;
+            found++;
+            rc = add_source(j, r, dest, true, err);
+        }
+    }
+    globfree(&g);
+    if (rc == 0 && !found)
+        return not_found(j, rel, err);
+    return rc;
+}
+
+static int one_source(struct copy_job *j, const char *arg, const char *dest, bool dest_dir,
+                      struct gantry_error **err)
+{
+    if (j->add && (str_has_prefix(arg, "http://") || str_has_prefix(arg, "https://")))
+        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
+                                "ADD failed: remote URLs are not supported yet: '%s'", arg);
+    if (gantry_dockerfile_heredoc_for(j->in, arg))
+        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
+                                "%s failed: heredoc sources are not supported yet", j->what);
+    _cleanup_free_ char *rel = build_context_path(arg, strlen(arg));
+    if (!rel)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "%s failed: forbidden path outside the build context: '%s'",
+                                j->what, arg);
+    if (has_glob(rel))
+        return glob_source(j, rel, dest, err);
+    _cleanup_free_ char *full =
+        strcmp(rel, ".") ? xasprintf("%s/%s", j->root, rel) : xstrdup(j->root);
+    struct stat sb;
+    if (ignored(j, rel) || lstat(full, &sb) < 0)
+        return not_found(j, arg, err);
+    return add_source(j, rel, dest, dest_dir, err);
+}
+
+/* The /etc/passwd and /etc/group of the stage, for --chown names. */
+static int chown_names(struct copy_job *j, const char *spec, struct gantry_error **err)
+{
+    if (strspn(spec, "0123456789:") == strlen(spec))
+        return build_chown_parse(spec, NULL, NULL, &j->uid, &j->gid, err);
+    _cleanup_free_ char *dir = NULL;
+    {
+        struct copy_job tmp = {.st = j->st};
+        if (make_tmpdir(&tmp, err) < 0)
+            return -1;
+        dir = steal_pointer(&tmp.tmpdir);
+    }
+    _cleanup_buf_ struct gantry_buf pw = GANTRY_BUF_INIT_CAP(1u << 20);
+    _cleanup_buf_ struct gantry_buf gr = GANTRY_BUF_INIT_CAP(1u << 20);
+    int rc = build_layers_extract(j->st->ctx->store, j->st->layers, j->st->n_layers, dir, err);
+    if (rc == 0) {
+        _cleanup_free_ char *p = xasprintf("%s/etc/passwd", dir);
+        _cleanup_free_ char *g = xasprintf("%s/etc/group", dir);
+        bool have_pw = gantry_buf_read_file(&pw, p, NULL) == 0;
+        bool have_gr = gantry_buf_read_file(&gr, g, NULL) == 0;
+        rc = build_chown_parse(spec, have_pw ? pw.data : NULL, have_gr ? gr.data : NULL, &j->uid,
+                               &j->gid, err);
+    }
+    build_rm_rf(dir);
+    return rc;
+}
+
+/* One archive entry under dest; file data goes to a temporary file. */
+static int archive_entry(struct copy_job *j, struct gantry_layer_reader *r,
+                         const struct gantry_layer_entry *e, const char *dest,
+                         struct gantry_error **err)
+{
+    _cleanup_free_ char *rel = build_context_path(e->path, strlen(e->path));
+    if (!rel || strcmp(rel, ".") == 0)
+        return 0;
+    _cleanup_free_ char *path = *dest ? xasprintf("%s/%s", dest, rel) : xstrdup(rel);
+    _cleanup_free_ char *tmp = NULL;
+    _cleanup_free_ char *link = NULL;
+    struct build_entry be = {.path = path,
+                             .type = e->type,
+                             .mode = e->mode,
+                             .uid = j->chown ? j->uid : e->uid,
+                             .gid = j->chown ? j->gid : e->gid,
+                             .mtime = build_clamp_time(e->mtime, j->st->ctx->epoch),
+                             .size = e->size,
+                             .link_target = (char *)e->link_target};
+    if (e->type == GANTRY_LAYER_HARDLINK) {
+        _cleanup_free_ char *t = build_context_path(e->link_target, strlen(e->link_target));
+        link = t ? (*dest ? xasprintf("%s/%s", dest, t) : xstrdup(t)) : NULL;
+        be.link_target = link;
+    } else if (e->type == GANTRY_LAYER_FILE) {
+        tmp = xasprintf("%s/f-XXXXXX", j->tmpdir);
+        _cleanup_close_ int fd = mkstemp(tmp);
+        if (fd < 0)
+            return gantry_error_set(err, GANTRY_E_IO, errno, "create a temporary file");
+        char buf[65536];
+        ssize_t n;
+        while ((n = gantry_layer_reader_read_data(r, buf, sizeof buf, err)) > 0)
+            if (gantry_write_all(fd, buf, (size_t)n) < 0)
+                return gantry_error_set(err, GANTRY_E_IO, errno, "write '%s'", tmp);
+        if (n < 0)
+            return -1;
+        be.src = tmp;
+    }
+    build_entries_add(&j->entries, &be);
+    build_entries_add_parents(&j->entries, path, be.mtime);
+    return 0;
+}
+
+static void cleanup_readerp(struct gantry_layer_reader **r)
+{
+    gantry_layer_reader_free(*r);
+}
+
+/* ADD of a local tar archive (plain, gzip or zstd): its entries under dest. */
+static int add_archive(struct copy_job *j, const char *src, const char *dest, bool *was_archive,
+                       struct gantry_error **err)
+{
+    _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return gantry_error_set(err, GANTRY_E_IO, errno, "open '%s'", src);
+    struct gantry_error *e = NULL;
+    __attribute__((cleanup(cleanup_readerp))) struct gantry_layer_reader *r =
+        gantry_layer_reader_open_fd(fd, NULL, &e);
+    struct gantry_layer_entry ent;
+    int rc = r ? gantry_layer_reader_next(r, &ent, &e) : -1;
+    if (rc < 0) { /* not an archive we read: copied as a plain file */
+        gantry_error_free(e);
+        return 0;
+    }
+    *was_archive = true;
+    if (make_tmpdir(j, err) < 0)
+        return -1;
+    while (rc == 1) {
+        if (archive_entry(j, r, &ent, dest, err) < 0)
+            return -1;
+        rc = gantry_layer_reader_next(r, &ent, err);
+    }
+    return rc;
+}
+
+/* --from: the stage or image whose files are the sources, extracted to tmpdir. */
+static int setup_from(struct copy_job *j, const char *from, struct gantry_error **err)
+{
+    size_t idx = j->st - j->st->all;
+    const struct gantry_dockerfile_resolved_stage *rs = &j->st->res->stages[idx];
+    const struct gantry_dockerfile_source *src = NULL;
+    for (size_t i = 0; i < rs->n_sources; i++)
+        if (rs->sources[i].line == j->in->line)
+            src = &rs->sources[i];
+    if (!src)
+        return gantry_error_set(err, GANTRY_E_INTERNAL, 0, "unresolved --from '%s'", from);
+    j->from = from;
+    if (make_tmpdir(j, err) < 0)
+        return -1;
+    j->root = j->tmpdir;
+    if (src->stage != GANTRY_DOCKERFILE_NO_STAGE) {
+        struct build_stage *b = &j->st->all[src->stage];
+        return build_layers_extract(j->st->ctx->store, b->layers, b->n_layers, j->tmpdir, err);
+    }
+    struct build_stage img = {.ctx = j->st->ctx};
+    int rc = build_stage_init_image(&img, src->image, &rs->platform, err);
+    if (rc < 0)
+        rc = gantry_error_prefix(err, "%s --from=%s: not a stage of the Dockerfile", j->what, from);
+    else
+        rc = build_layers_extract(j->st->ctx->store, img.layers, img.n_layers, j->tmpdir, err);
+    build_stage_release(&img);
+    return rc;
+}
+
+static int setup_flags(struct copy_job *j, struct gantry_error **err)
+{
+    const char *from = gantry_dockerfile_flag(j->in, "from");
+    const char *own = gantry_dockerfile_flag(j->in, "chown");
+    const char *mod = gantry_dockerfile_flag(j->in, "chmod");
+    _cleanup_free_ char *own_x = NULL;
+    if (own && build_stage_expand(j->st, j->in, own, &own_x, err) < 0)
+        return -1;
+    if (own_x && *own_x) {
+        j->chown = true;
+        if (chown_names(j, own_x, err) < 0)
+            return -1;
+    }
+    if (mod) {
+        j->chmod = true;
+        if (build_chmod_parse(mod, &j->mode, err) < 0)
+            return -1;
+    }
+    if (from)
+        return setup_from(j, from, err);
+    j->root = j->st->ctx->context;
+    return 0;
+}
+
+/* Expand the sources and destination, then add every source. */
+static int copy_sources(struct copy_job *j, struct gantry_error **err)
+{
+    const struct gantry_dockerfile_instruction *in = j->in;
+    _cleanup_free_ char *dest_x = NULL;
+    if (build_stage_expand(j->st, in, in->args[in->n_args - 1], &dest_x, err) < 0)
+        return -1;
+    bool dest_dir = false;
+    _cleanup_free_ char *dest =
+        build_dest_path(j->st->config->config.working_dir, dest_x, &dest_dir);
+    if (in->n_args > 2 && !dest_dir)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "%s:%zu: When using %s with more than one source file, the "
+                                "destination must be a directory and end with a /",
+                                j->st->ctx->df->name, in->line, j->what);
+    for (size_t i = 0; i + 1 < in->n_args; i++) {
+        _cleanup_free_ char *src = NULL;
+        if (build_stage_expand(j->st, in, in->args[i], &src, err) < 0)
+            return -1;
+        if (one_source(j, src, dest + 1, dest_dir, err) < 0)
+            return job_fail(j, err);
+    }
+    return 0;
+}
+
+int build_step_copy(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
+                    bool add, struct gantry_error **err)
+{
+    __attribute__((cleanup(job_release))) struct copy_job j = {
+        .st = st, .in = in, .add = add, .what = add ? "ADD" : "COPY"};
+    if (setup_flags(&j, err) < 0)
+        return job_fail(&j, err);
+    if (copy_sources(&j, err) < 0)
+        return -1;
+    build_entries_sort(&j.entries);
+    _cleanup_descriptor_ struct gantry_oci_descriptor desc = GANTRY_OCI_DESCRIPTOR_INIT;
+    char diff_id[GANTRY_DIGEST_MAX];
+    if (build_layer_write(st->ctx->store, &j.entries, st->ctx->opts->compression, &desc, diff_id,
+                          err) < 0)
+        return job_fail(&j, err);
+    build_stage_add_layer(st, &desc, diff_id, in->original);
+    return 0;
+}
+
+int build_step_workdir(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
+                       struct gantry_error **err)
+{
+    _cleanup_free_ char *x = NULL;
+    if (build_stage_expand(st, in, in->args[0], &x, err) < 0)
+        return -1;
+    bool is_dir = false;
+    char *dir = build_dest_path(st->config->config.working_dir, x, &is_dir);
+    free(st->config->config.working_dir);
+    st->config->config.working_dir = dir;
+    int has = build_stage_has_dir(st, dir, err);
+    if (has < 0)
+        return gantry_error_prefix(err, "%s:%zu", st->ctx->df->name, in->line);
+    if (has) {
+        build_stage_add_history(st, in->original);
+        return 0;
+    }
+    _cleanup_entries_ struct build_entries l = {0};
+    int64_t t = st->ctx->created;
+    struct build_entry e = {.path = dir + 1, .type = GANTRY_LAYER_DIR, .mode = 0755, .mtime = t};
+    build_entries_add(&l, &e);
+    build_entries_add_parents(&l, dir + 1, t);
+    build_entries_sort(&l);
+    _cleanup_descriptor_ struct gantry_oci_descriptor desc = GANTRY_OCI_DESCRIPTOR_INIT;
+    char diff_id[GANTRY_DIGEST_MAX];
+    if (build_layer_write(st->ctx->store, &l, st->ctx->opts->compression, &desc, diff_id, err) < 0)
+        return gantry_error_prefix(err, "%s:%zu", st->ctx->df->name, in->line);
+    build_stage_add_layer(st, &desc, diff_id, in->original);
+    return 0;
+}
