@@ -74,6 +74,24 @@ build_fails() {
     echo b >"$CTX/b.txt"
     build_fails 'FROM scratch\nCOPY hello.txt b.txt /dst\n' \
         'Dockerfile:2: When using COPY with more than one source file, the destination must be a directory and end with a /'
+    # a glob that matches several files counts as several sources
+    build_fails 'FROM scratch\nCOPY *.txt /dst\n' \
+        'Dockerfile:2: When using COPY with more than one source file, the destination must be a directory and end with a /'
+}
+
+@test "build: a glob matching one file is copied to the destination path itself" {
+    echo one >"$CTX/only-1.bin"
+    printf 'FROM scratch\nCOPY only-*.bin /bin/tool\n' >"$CTX/Dockerfile"
+    run --separate-stderr "$GANTRY" build -t demo/glob:1 "$CTX"
+    [ "$status" -eq 0 ]
+    "$GANTRY" save -o "$BATS_TEST_TMPDIR/g.tar" demo/glob:1
+    mkdir "$BATS_TEST_TMPDIR/g" && tar -C "$BATS_TEST_TMPDIR/g" -xf "$BATS_TEST_TMPDIR/g.tar"
+    local files=""
+    for b in "$BATS_TEST_TMPDIR"/g/blobs/sha256/*; do
+        files+=$(tar -tzf "$b" 2>/dev/null || true)
+    done
+    [[ "$files" == *"bin/tool"* ]]
+    [[ "$files" != *"bin/tool/"* ]]
 }
 
 @test "build error: usage" {

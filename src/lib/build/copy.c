@@ -165,20 +165,29 @@ static int not_found(struct copy_job *j, const char *arg, struct gantry_error **
 }
 
 /* Expand a glob source into the matching context paths (ignored ones dropped). */
-static int glob_source(struct copy_job *j, const char *rel, const char *dest,
+static int glob_source(struct copy_job *j, const char *rel, const char *dest, bool dest_dir,
                        struct gantry_error **err)
 {
     _cleanup_free_ char *pat = xasprintf("%s/%s", j->root, rel);
     glob_t g = {0};
-    int found = 0, rc = 0;
-    if (glob(pat, GLOB_NOSORT, NULL, &g) == 0) {
+    int rc = 0;
+    size_t found = 0;
+    /* Sorted, so that the layer does not depend on directory order. */
+    if (glob(pat, 0, NULL, &g) == 0) {
         size_t skip = strlen(j->root) + 1;
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            found += !ignored(j, g.gl_pathv[i] + skip);
+        /* As Docker: several matches need a directory destination; one
+         * match is copied to the destination path itself. */
+        if (found > 1 && !dest_dir)
+            rc = gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                  "When using %s with more than one source file, the "
+                                  "destination must be a directory and end with a /",
+                                  j->what);
         for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
             const char *r = g.gl_pathv[i] + skip;
-            if (ignored(j, r))
-                continue;
-            found++;
-            rc = add_source(j, r, dest, true, err);
+            if (!ignored(j, r))
+                rc = add_source(j, r, dest, dest_dir, err);
         }
     }
     globfree(&g);
@@ -202,7 +211,7 @@ static int one_source(struct copy_job *j, const char *arg, const char *dest, boo
                                 "%s failed: forbidden path outside the build context: '%s'",
                                 j->what, arg);
     if (has_glob(rel))
-        return glob_source(j, rel, dest, err);
+        return glob_source(j, rel, dest, dest_dir, err);
     _cleanup_free_ char *full =
         strcmp(rel, ".") ? xasprintf("%s/%s", j->root, rel) : xstrdup(j->root);
     struct stat sb;
