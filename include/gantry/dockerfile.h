@@ -37,6 +37,13 @@
  *     free(out);
  *     gantry_dockerfile_vars_release(&env);
  *
+ * One instruction on its own (`import --change`), no FROM needed:
+ *
+ *     struct gantry_dockerfile_instruction *in = NULL;
+ *     if (gantry_dockerfile_parse_instruction("CMD [\"sh\"]", 12, NULL, &in, &err) < 0) ...
+ *     ... in->kind, in->args, in->json, in->kvs ...
+ *     gantry_dockerfile_instruction_free(in);
+ *
  * .dockerignore, while walking the build context:
  *
  *     struct gantry_dockerignore *ig = NULL;
@@ -210,6 +217,29 @@ GANTRY_API int gantry_dockerfile_parse(const char *text, size_t len,
 
 /* Free a parsed Dockerfile; NULL is a no-op. */
 GANTRY_API void gantry_dockerfile_free(struct gantry_dockerfile *df);
+
+/*
+ * Parse one instruction on its own, text[0..len) (need not be
+ * NUL-terminated), as `docker import --change` and `docker commit
+ * --change` take them: the rules of gantry_dockerfile_parse() for one
+ * logical line, with the backslash escape, and no FROM needed. There are
+ * no directives, comments, continuations or heredoc bodies (heredocs stay
+ * empty); leading and trailing white space is ignored. *out: caller frees
+ * with gantry_dockerfile_instruction_free(); line and end_line are 1.
+ * opts may be NULL. Messages read "<name>:1: ..." when opts->name is set,
+ * and are the bare problem otherwise (the caller adds its own context).
+ * Errors (GANTRY_E_PARSE): empty text ("no instruction"), a line break
+ * inside, a NUL byte, more than 65535 bytes, and every error of
+ * gantry_dockerfile_parse() about one instruction (unknown instruction,
+ * flags, argument counts, JSON arrays, quoting and ${} syntax...).
+ */
+GANTRY_API int gantry_dockerfile_parse_instruction(const char *text, size_t len,
+                                                   const struct gantry_dockerfile_parse_opts *opts,
+                                                   struct gantry_dockerfile_instruction **out,
+                                                   struct gantry_error **err) GANTRY_WUR;
+
+/* Free an instruction from gantry_dockerfile_parse_instruction(); NULL is a no-op. */
+GANTRY_API void gantry_dockerfile_instruction_free(struct gantry_dockerfile_instruction *in);
 
 /* "ADD", "ARG"... for a kind. Static string. */
 GANTRY_API const char *gantry_dockerfile_kind_name(enum gantry_dockerfile_kind kind);

@@ -104,9 +104,9 @@ EOF
     fails 1 "invalid change 'RUN make': RUN is not supported by import" \
         "$GANTRY" import -c 'RUN make' "$TAR" c:1
     fails 1 "unknown instruction 'FROB'" "$GANTRY" import -c 'FROB x' "$TAR" c:1
-    fails 1 "ENV 'PATH' has no value" "$GANTRY" import -c 'ENV PATH' "$TAR" c:1
+    fails 1 "ENV must have two arguments" "$GANTRY" import -c 'ENV PATH' "$TAR" c:1
     fails 1 "invalid port '99999'" "$GANTRY" import -c 'EXPOSE 99999' "$TAR" c:1
-    fails 1 "unterminated quote" "$GANTRY" import -c 'LABEL a="b' "$TAR" c:1
+    fails 1 "unexpected end of statement while looking for matching double-quote" "$GANTRY" import -c 'LABEL a="b' "$TAR" c:1
 }
 
 @test "bad input: missing input file and usage errors" {

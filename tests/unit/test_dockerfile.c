@@ -788,6 +788,58 @@ static void test_dockerfile__durations(void **state)
     }
 }
 
+static void parse_instruction_fails(const char *text, size_t len,
+                                    const struct gantry_dockerfile_parse_opts *o, const char *want)
+{
+    struct gantry_dockerfile_instruction *in = NULL;
+    _cleanup_error_ struct gantry_error *err = NULL;
+    assert_int_equal(gantry_dockerfile_parse_instruction(text, len, o, &in, &err), -1);
+    assert_null(in);
+    assert_int_equal(err->code, GANTRY_E_PARSE);
+    assert_string_equal(err->message, want);
+}
+
+static void test_dockerfile__parse_instruction(void **state)
+{
+    (void)state;
+    struct gantry_dockerfile_instruction *in = NULL;
+    _cleanup_error_ struct gantry_error *err = NULL;
+    const char *cmd = "  cmd [\"sh\", \"-c\", \"\\u00e9\"]\r\n";
+    assert_int_equal(gantry_dockerfile_parse_instruction(cmd, strlen(cmd), NULL, &in, &err), 0);
+    assert_int_equal(in->kind, GANTRY_DOCKERFILE_CMD);
+    assert_string_equal(in->keyword, "cmd");
+    assert_true(in->json);
+    assert_int_equal(in->n_args, 3);
+    assert_string_equal(in->args[2], "\xc3\xa9");
+    assert_int_equal(in->line, 1);
+    gantry_dockerfile_instruction_free(in);
+    /* Raw as in a Dockerfile: quotes kept, no FROM needed; not NUL-terminated. */
+    const char *env = "ENV A=\"x y\" B=2 and more";
+    assert_int_equal(gantry_dockerfile_parse_instruction(env, 15, NULL, &in, &err), 0);
+    assert_int_equal(in->n_kvs, 2);
+    assert_string_equal(in->kvs[0].value, "\"x y\"");
+    assert_string_equal(in->kvs[1].value, "2");
+    gantry_dockerfile_instruction_free(in);
+    const char *ob = "ONBUILD RUN make";
+    assert_int_equal(gantry_dockerfile_parse_instruction(ob, strlen(ob), NULL, &in, &err), 0);
+    assert_non_null(in->trigger);
+    assert_int_equal(in->trigger->kind, GANTRY_DOCKERFILE_RUN);
+    gantry_dockerfile_instruction_free(in);
+    gantry_dockerfile_instruction_free(NULL);
+    /* Bare messages without a name, "<name>:1: " with one. */
+    parse_instruction_fails("COPPY a b", 9, NULL,
+                            "unknown instruction: COPPY (did you mean COPY?)");
+    struct gantry_dockerfile_parse_opts o = {.name = "change"};
+    parse_instruction_fails("ENV PATH", 8, &o, "change:1: ENV must have two arguments");
+    parse_instruction_fails("LABEL a=\"b", 10, NULL,
+                            "failed to process '\"b': unexpected end of statement while looking "
+                            "for matching double-quote");
+    parse_instruction_fails(" \t\r\n", 4, NULL, "no instruction");
+    parse_instruction_fails("CMD a\0b", 7, &o, "change:1: unexpected NUL byte");
+    parse_instruction_fails("CMD a\nCMD b", 11, NULL, "an instruction must fit on one line");
+    parse_instruction_fails("CMD a \\\nb", 9, NULL, "an instruction must fit on one line");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -820,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_dockerfile__d11_unterminated_heredoc),
         cmocka_unit_test(test_dockerfile__instruction_expands),
         cmocka_unit_test(test_dockerfile__durations),
+        cmocka_unit_test(test_dockerfile__parse_instruction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -156,7 +156,9 @@ int df_error(struct gantry_error **err, const char *name, size_t line, const cha
     if (vasprintf(&msg, fmt, ap) < 0)
         oom();
     va_end(ap);
-    if (line)
+    if (!name)
+        gantry_error_set(err, GANTRY_E_PARSE, 0, "%s", msg);
+    else if (line)
         gantry_error_set(err, GANTRY_E_PARSE, 0, "%s:%zu: %s", name, line, msg);
     else
         gantry_error_set(err, GANTRY_E_PARSE, 0, "%s: %s", name, msg);

@@ -50,7 +50,8 @@ void df_puts(struct gantry_buf *b, const char *s);
 /* Append s (taken) to the array *v of *n strings. */
 void df_strv_push(char ***v, size_t *n, char *s);
 
-/* "<name>:<line>: <message>" as GANTRY_E_PARSE (line 0: "<name>: ..."). */
+/* "<name>:<line>: <message>" as GANTRY_E_PARSE (line 0: "<name>: ...";
+ * name NULL: the message alone, for a lone instruction). */
 int df_error(struct gantry_error **err, const char *name, size_t line, const char *fmt, ...)
     GANTRY_PRINTF(4, 5);
 

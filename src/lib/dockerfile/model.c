@@ -106,6 +106,12 @@ void df_instruction_release(struct gantry_dockerfile_instruction *in)
     memset(in, 0, sizeof(*in));
 }
 
+void gantry_dockerfile_instruction_free(struct gantry_dockerfile_instruction *in)
+{
+    df_instruction_release(in);
+    free(in);
+}
+
 static void stage_release(struct gantry_dockerfile_stage *st)
 {
     free(st->base);

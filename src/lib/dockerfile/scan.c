@@ -347,3 +347,44 @@ int gantry_dockerfile_parse(const char *text, size_t len,
     *out = df;
     return 0;
 }
+
+/* The line limit and the NUL byte of read_line(), for a lone instruction. */
+static int check_lone_line(const char *text, size_t len, const char *name,
+                           struct gantry_error **err)
+{
+    size_t line = name ? 1 : 0;
+    if (len > GANTRY_DOCKERFILE_LINE_MAX)
+        return df_error(err, name, line, "dockerfile line greater than max allowed size of %d",
+                        GANTRY_DOCKERFILE_LINE_MAX);
+    if (memchr(text, '\0', len))
+        return df_error(err, name, line, "unexpected NUL byte");
+    if (memchr(text, '\n', len))
+        return df_error(err, name, line, "an instruction must fit on one line");
+    if (len == 0)
+        return df_error(err, name, line, "no instruction");
+    return 0;
+}
+
+int gantry_dockerfile_parse_instruction(const char *text, size_t len,
+                                        const struct gantry_dockerfile_parse_opts *opts,
+                                        struct gantry_dockerfile_instruction **out,
+                                        struct gantry_error **err)
+{
+    const char *name = opts ? opts->name : NULL;
+    size_t lead = df_space_prefix(text, len);
+    text += lead, len -= lead;
+    len -= df_space_suffix(text, len);
+    if (check_lone_line(text, len, name, err) < 0)
+        return -1;
+    struct df_instr_ctx ctx = {.name = name, .escape = '\\', .line = name ? 1 : 0};
+    struct gantry_dockerfile_instruction *in = xcalloc(1, sizeof(*in));
+    if (df_parse_instruction(&ctx, text, len, in, err) < 0) {
+        gantry_dockerfile_instruction_free(in);
+        return -1;
+    }
+    in->line = in->end_line = 1;
+    if (in->trigger)
+        in->trigger->line = in->trigger->end_line = 1;
+    *out = in;
+    return 0;
+}

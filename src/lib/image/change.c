@@ -1,19 +1,22 @@
 /*
- * `docker import --change`: one Dockerfile instruction applied to an image
- * config. Every handler validates its whole argument before it touches the
- * config, so a failed change leaves the config as it was.
+ * `docker import --change`: one Dockerfile instruction, parsed by the
+ * dockerfile module, applied to an image config. Every handler validates
+ * its whole argument before it touches the config, so a failed change
+ * leaves the config as it was.
  */
 #include <ctype.h>
 #include <stdint.h>
 #include <strings.h>
+
+#include <gantry/dockerfile.h>
 
 #include "image_internal.h"
 
 /* A longer EXPOSE range is refused: it would bloat the config. */
 #define EXPOSE_RANGE_MAX 4096
 
-typedef int (*change_fn)(struct gantry_oci_config *c, const char *kw, const char *arg,
-                         struct gantry_error **err);
+typedef int (*change_fn)(struct gantry_oci_config *c,
+                         const struct gantry_dockerfile_instruction *in, struct gantry_error **err);
 
 static void replace_str(char **slot, char *value)
 {
@@ -28,100 +31,81 @@ static void replace_strv(char ***slot, size_t *n, char **v, size_t count)
     *n = count;
 }
 
-/* JSON form, else shell form: ["/bin/sh", "-c", arg] (cmd /S /C on Windows). */
-static int command_form(const struct gantry_oci_config *c, const char *kw, const char *arg,
-                        char ***out, size_t *n, struct gantry_error **err)
+static const char *kind_name(const struct gantry_dockerfile_instruction *in)
 {
-    if (image_parse_json_strv(arg, strlen(arg), out, n))
-        return 0;
-    if (!*arg)
-        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "%s needs an argument", kw);
-    bool windows = c->os && strcasecmp(c->os, "windows") == 0;
-    char **v = NULL;
+    return gantry_dockerfile_kind_name(in->kind);
+}
+
+/* No variable is set: "$V" stays as written, quotes and escapes go. */
+static const struct gantry_dockerfile_expand_opts unquote_opts = {.skip_unset = true};
+
+/* A word with its Dockerfile quoting removed; no variable expansion. */
+static int unquote(const char *word, char **out, struct gantry_error **err)
+{
+    return gantry_dockerfile_expand(word, strlen(word), &unquote_opts, out, err);
+}
+
+/* The unquoted words of arg, split as BuildKit's ProcessWords. */
+static int unquoted_words(const char *arg, char ***out, size_t *n, struct gantry_error **err)
+{
+    char **words = NULL;
     size_t count = 0;
-    image_strv_push(&v, &count, xstrdup(windows ? "cmd" : "/bin/sh"));
-    image_strv_push(&v, &count, xstrdup(windows ? "/S" : "-c"));
-    image_strv_push(&v, &count, xstrdup(arg));
-    *out = v;
+    if (gantry_dockerfile_expand_words(arg, strlen(arg), &unquote_opts, &words, &count, err) < 0)
+        return -1;
+    _cleanup_strv_ char **v = xcalloc(1, sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < count; i++)
+        image_strv_push(&v, &k, steal_pointer(&words[i]));
+    free(words);
+    *out = steal_pointer(&v);
+    *n = k;
+    return 0;
+}
+
+/* A NULL-terminated copy of the instruction's arguments, each unquoted when asked. */
+static int args_copy(const struct gantry_dockerfile_instruction *in, bool unquoted, char ***out,
+                     size_t *n, struct gantry_error **err)
+{
+    _cleanup_strv_ char **v = xcalloc(1, sizeof(*v));
+    size_t count = 0;
+    for (size_t i = 0; i < in->n_args; i++) {
+        char *a = NULL;
+        if (!unquoted)
+            a = xstrdup(in->args[i]);
+        else if (unquote(in->args[i], &a, err) < 0)
+            return -1;
+        image_strv_push(&v, &count, a);
+    }
+    *out = steal_pointer(&v);
     *n = count;
     return 0;
 }
 
-static int change_cmd(struct gantry_oci_config *c, const char *kw, const char *arg,
+/* JSON form as is, else shell form: ["/bin/sh", "-c", arg] (cmd /S on Windows). */
+static int change_cmd(struct gantry_oci_config *c, const struct gantry_dockerfile_instruction *in,
                       struct gantry_error **err)
 {
+    if (!in->json && in->n_args == 0)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "%s needs an argument",
+                                kind_name(in));
     char **v = NULL;
     size_t n = 0;
-    if (command_form(c, kw, arg, &v, &n, err) < 0)
+    if (args_copy(in, false, &v, &n, err) < 0)
         return -1;
-    if (strcasecmp(kw, "CMD") == 0)
+    if (!in->json) {
+        bool windows = c->os && strcasecmp(c->os, "windows") == 0;
+        char *arg = steal_pointer(&v[0]);
+        image_strv_free(v);
+        v = NULL;
+        n = 0;
+        image_strv_push(&v, &n, xstrdup(windows ? "cmd" : "/bin/sh"));
+        image_strv_push(&v, &n, xstrdup(windows ? "/S" : "-c"));
+        image_strv_push(&v, &n, arg);
+    }
+    if (in->kind == GANTRY_DOCKERFILE_CMD)
         replace_strv(&c->config.cmd, &c->config.n_cmd, v, n);
     else
         replace_strv(&c->config.entrypoint, &c->config.n_entrypoint, v, n);
-    return 0;
-}
-
-/* name=value pairs, or the legacy "name value..." form; keys and values unquoted. */
-struct pairs {
-    char **keys;
-    char **values;
-    size_t n_keys, n_values;
-};
-
-static void pairs_release(struct pairs *p)
-{
-    image_strv_free(p->keys);
-    image_strv_free(p->values);
-}
-
-static int add_pair(struct pairs *p, const char *k, size_t klen, const char *v,
-                    struct gantry_error **err)
-{
-    char *key = NULL, *value = NULL;
-    if (image_unquote(k, klen, &key, err) < 0)
-        return -1;
-    if (!*key) {
-        free(key);
-        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "empty name");
-    }
-    if (image_unquote(v, strlen(v), &value, err) < 0) {
-        free(key);
-        return -1;
-    }
-    image_strv_push(&p->keys, &p->n_keys, key);
-    image_strv_push(&p->values, &p->n_values, value);
-    return 0;
-}
-
-static int legacy_pair(const char *kw, const char *arg, struct pairs *p, struct gantry_error **err)
-{
-    size_t klen = strcspn(arg, " \t\r\n");
-    const char *v = arg + klen;
-    v += strspn(v, " \t\r\n");
-    if (!*v)
-        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "%s '%.*s' has no value", kw,
-                                (int)klen, arg);
-    return add_pair(p, arg, klen, v, err);
-}
-
-static int parse_pairs(const char *kw, const char *arg, struct pairs *p, struct gantry_error **err)
-{
-    _cleanup_strv_ char **words = NULL;
-    size_t n = 0;
-    if (image_split_words(arg, &words, &n, err) < 0)
-        return -1;
-    if (n == 0)
-        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "%s needs an argument", kw);
-    if (!strchr(words[0], '='))
-        return legacy_pair(kw, arg, p, err);
-    for (size_t i = 0; i < n; i++) {
-        const char *eq = strchr(words[i], '=');
-        if (!eq)
-            return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
-                                    "'%s' is not of the form name=value", words[i]);
-        if (add_pair(p, words[i], (size_t)(eq - words[i]), eq + 1, err) < 0)
-            return -1;
-    }
     return 0;
 }
 
@@ -150,43 +134,28 @@ static void label_set(struct gantry_oci_exec_config *e, const char *k, const cha
     e->labels[e->n_labels++] = (struct gantry_oci_kv){xstrdup(k), xstrdup(v)};
 }
 
-static int change_pairs(struct gantry_oci_config *c, const char *kw, const char *arg,
+/* ENV and LABEL: the parser's key/value pairs, unquoted, all before any is set. */
+static int change_pairs(struct gantry_oci_config *c, const struct gantry_dockerfile_instruction *in,
                         struct gantry_error **err)
 {
-    struct pairs p = {0};
-    if (parse_pairs(kw, arg, &p, err) < 0) {
-        pairs_release(&p);
-        return -1;
-    }
-    bool env = strcasecmp(kw, "ENV") == 0;
-    for (size_t i = 0; i < p.n_keys; i++) {
-        if (env)
-            env_set(&c->config, p.keys[i], p.values[i]);
-        else
-            label_set(&c->config, p.keys[i], p.values[i]);
-    }
-    pairs_release(&p);
-    return 0;
-}
-
-/* Unquoted words of arg; an error when there are none. */
-static int unquoted_words(const char *kw, const char *arg, char ***out, size_t *n,
-                          struct gantry_error **err)
-{
-    _cleanup_strv_ char **words = NULL;
-    size_t count = 0;
-    if (image_split_words(arg, &words, &count, err) < 0)
-        return -1;
-    if (count == 0)
-        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "%s needs an argument", kw);
-    for (size_t i = 0; i < count; i++) {
-        char *u = NULL;
-        if (image_unquote(words[i], strlen(words[i]), &u, err) < 0)
+    _cleanup_strv_ char **keys = xcalloc(1, sizeof(*keys));
+    _cleanup_strv_ char **values = xcalloc(1, sizeof(*values));
+    size_t nk = 0, nv = 0;
+    for (size_t i = 0; i < in->n_kvs; i++) {
+        char *k = NULL, *v = NULL;
+        if (unquote(in->kvs[i].key, &k, err) < 0)
             return -1;
-        replace_str(&words[i], u);
+        image_strv_push(&keys, &nk, k);
+        if (unquote(in->kvs[i].value ? in->kvs[i].value : "", &v, err) < 0)
+            return -1;
+        image_strv_push(&values, &nv, v);
     }
-    *out = steal_pointer(&words);
-    *n = count;
+    for (size_t i = 0; i < nk; i++) {
+        if (in->kind == GANTRY_DOCKERFILE_ENV)
+            env_set(&c->config, keys[i], values[i]);
+        else
+            label_set(&c->config, keys[i], values[i]);
+    }
     return 0;
 }
 
@@ -240,12 +209,12 @@ static int parse_expose(const char *w, unsigned *first, unsigned *last, const ch
     return 0;
 }
 
-static int change_expose(struct gantry_oci_config *c, const char *kw, const char *arg,
-                         struct gantry_error **err)
+static int change_expose(struct gantry_oci_config *c,
+                         const struct gantry_dockerfile_instruction *in, struct gantry_error **err)
 {
     _cleanup_strv_ char **words = NULL;
     size_t n = 0;
-    if (unquoted_words(kw, arg, &words, &n, err) < 0)
+    if (args_copy(in, true, &words, &n, err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         unsigned first, last;
@@ -268,16 +237,14 @@ static int change_expose(struct gantry_oci_config *c, const char *kw, const char
     return 0;
 }
 
-static int change_volume(struct gantry_oci_config *c, const char *kw, const char *arg,
-                         struct gantry_error **err)
+/* JSON form as is, shell-form words unquoted. */
+static int change_volume(struct gantry_oci_config *c,
+                         const struct gantry_dockerfile_instruction *in, struct gantry_error **err)
 {
     _cleanup_strv_ char **v = NULL;
     size_t n = 0;
-    if (!image_parse_json_strv(arg, strlen(arg), &v, &n) &&
-        unquoted_words(kw, arg, &v, &n, err) < 0)
+    if (args_copy(in, !in->json, &v, &n, err) < 0)
         return -1;
-    if (n == 0)
-        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "VOLUME needs an argument");
     for (size_t i = 0; i < n; i++)
         if (!*v[i])
             return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
@@ -289,37 +256,42 @@ static int change_volume(struct gantry_oci_config *c, const char *kw, const char
     return 0;
 }
 
-/* The single unquoted word of arg (USER, STOPSIGNAL). */
-static int one_word(const char *kw, const char *arg, char **out, struct gantry_error **err)
+/*
+ * The single unquoted word of USER and STOPSIGNAL. The parser takes the
+ * rest of the line as one argument; import wants exactly one word.
+ */
+static int one_word(const struct gantry_dockerfile_instruction *in, char **out,
+                    struct gantry_error **err)
 {
     _cleanup_strv_ char **words = NULL;
     size_t n = 0;
-    if (unquoted_words(kw, arg, &words, &n, err) < 0)
+    if (unquoted_words(in->args[0], &words, &n, err) < 0)
         return -1;
     if (n != 1 || !*words[0])
-        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "%s takes exactly one argument", kw);
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "%s takes exactly one argument",
+                                kind_name(in));
     *out = steal_pointer(&words[0]);
     return 0;
 }
 
-static int change_user(struct gantry_oci_config *c, const char *kw, const char *arg,
+static int change_user(struct gantry_oci_config *c, const struct gantry_dockerfile_instruction *in,
                        struct gantry_error **err)
 {
     char *user = NULL;
-    if (one_word(kw, arg, &user, err) < 0)
+    if (one_word(in, &user, err) < 0)
         return -1;
     replace_str(&c->config.user, user);
     return 0;
 }
 
-static int change_workdir(struct gantry_oci_config *c, const char *kw, const char *arg,
-                          struct gantry_error **err)
+static int change_workdir(struct gantry_oci_config *c,
+                          const struct gantry_dockerfile_instruction *in, struct gantry_error **err)
 {
     _cleanup_free_ char *dir = NULL;
-    if (image_unquote(arg, strlen(arg), &dir, err) < 0)
+    if (unquote(in->args[0], &dir, err) < 0)
         return -1;
     if (!*dir)
-        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "%s needs an argument", kw);
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "WORKDIR needs an argument");
     const char *base = c->config.working_dir ? c->config.working_dir : "/";
     _cleanup_free_ char *joined = dir[0] == '/' ? xstrdup(dir) : xasprintf("%s/%s", base, dir);
     replace_str(&c->config.working_dir, image_path_clean(joined));
@@ -354,11 +326,12 @@ static bool valid_signal(const char *s)
     return false;
 }
 
-static int change_stopsignal(struct gantry_oci_config *c, const char *kw, const char *arg,
+static int change_stopsignal(struct gantry_oci_config *c,
+                             const struct gantry_dockerfile_instruction *in,
                              struct gantry_error **err)
 {
     char *sig = NULL;
-    if (one_word(kw, arg, &sig, err) < 0)
+    if (one_word(in, &sig, err) < 0)
         return -1;
     if (!valid_signal(sig)) {
         gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "invalid signal '%s'", sig);
@@ -383,23 +356,55 @@ static const char *const refused[] = {
     "ADD", "ARG", "COPY", "FROM", "HEALTHCHECK", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
 };
 
-static int dispatch(struct gantry_oci_config *c, const char *line, struct gantry_error **err)
+static bool is_blank(char ch)
 {
-    const char *p = line + strspn(line, " \t\r\n");
-    size_t kwlen = strcspn(p, " \t\r\n");
-    _cleanup_free_ char *kw = xstrndup(p, kwlen);
-    const char *arg = p + kwlen;
-    arg += strspn(arg, " \t\r\n");
-    if (!*kw)
-        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "empty instruction");
+    return strchr(" \t\v\f\r\n", ch) && ch;
+}
+
+/* The handler of the keyword at the start of line, or an error for the others. */
+static change_fn find_change(const char *line, struct gantry_error **err)
+{
+    size_t kwlen = 0;
+    while (line[kwlen] && !is_blank(line[kwlen]))
+        kwlen++;
+    _cleanup_free_ char *kw = xstrndup(line, kwlen);
+    if (!*kw) {
+        gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "empty instruction");
+        return NULL;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+        if (strcasecmp(kw, refused[i]) == 0) {
+            gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0, "%s is not supported by import",
+                             refused[i]);
+            return NULL;
+        }
+    }
     for (size_t i = 0; i < ARRAY_SIZE(changes); i++)
         if (strcasecmp(kw, changes[i].name) == 0)
-            return changes[i].fn(c, changes[i].name, arg, err);
-    for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
-        if (strcasecmp(kw, refused[i]) == 0)
-            return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0, "%s is not supported by import",
-                                    refused[i]);
-    return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "unknown instruction '%s'", kw);
+            return changes[i].fn;
+    gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "unknown instruction '%s'", kw);
+    return NULL;
+}
+
+static void cleanup_instructionp(struct gantry_dockerfile_instruction **in)
+{
+    gantry_dockerfile_instruction_free(*in);
+}
+#define _cleanup_instruction_ __attribute__((cleanup(cleanup_instructionp)))
+
+static int dispatch(struct gantry_oci_config *c, const char *line, struct gantry_error **err)
+{
+    change_fn fn = find_change(line, err);
+    if (!fn)
+        return -1;
+    _cleanup_instruction_ struct gantry_dockerfile_instruction *in = NULL;
+    if (gantry_dockerfile_parse_instruction(line, strlen(line), NULL, &in, err) < 0) {
+        /* The change is a command-line argument: a bad one is a bad argument. */
+        if (err && *err)
+            (*err)->code = GANTRY_E_INVALID_ARG;
+        return -1;
+    }
+    return fn(c, in, err);
 }
 
 int gantry_image_apply_change(struct gantry_oci_config *c, const char *s, size_t len,
@@ -413,7 +418,10 @@ int gantry_image_apply_change(struct gantry_oci_config *c, const char *s, size_t
     size_t n = len;
     while (n > 0 && strchr(" \t\r\n", line[n - 1]))
         line[--n] = '\0';
-    if (dispatch(c, line, err) < 0)
+    const char *p = line;
+    while (is_blank(*p))
+        p++;
+    if (dispatch(c, p, err) < 0)
         return gantry_error_prefix(err, "invalid change '%s'", line);
     return 0;
 }

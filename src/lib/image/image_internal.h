@@ -89,29 +89,7 @@ int64_t image_parse_time(const char *s);
 /* RFC 3339 UTC ("2024-01-02T03:04:05Z") of t. Caller frees. */
 char *image_format_time(int64_t t);
 
-/* change.c */
-
-/*
- * Parse s[0..len) as a JSON array of strings ("[\"a\", \"b\"]"). Returns
- * true and fills *out (NULL-terminated, *n items, caller frees) when the
- * whole text is such an array; false otherwise (the caller then takes the
- * shell form, as Docker does). Strings holding NUL are refused.
- */
-bool image_parse_json_strv(const char *s, size_t len, char ***out, size_t *n);
-
-/*
- * Split s on unquoted blanks (spaces, tabs, newlines) the way Dockerfile
- * words are split; words keep their quotes. -1 with *err on an
- * unterminated quote.
- */
-int image_split_words(const char *s, char ***out, size_t *n, struct gantry_error **err);
-
-/*
- * Remove Dockerfile quoting from s[0..len): '...' is literal, "..." keeps
- * \" \\ \$ escapes, a backslash outside quotes escapes the next character.
- * No variable expansion. -1 with *err on an unterminated quote.
- */
-int image_unquote(const char *s, size_t len, char **out, struct gantry_error **err);
+/* words.c */
 
 /* Clean an absolute path lexically ("/a/./b/../c//" -> "/a/c"). */
 char *image_path_clean(const char *path);
