@@ -90,13 +90,13 @@ struct gantry_store;
 
 struct copy_end {
     enum gantry_transfer_kind kind;
-    const char *path;              /* OCI_*: the directory or file (borrowed) */
-    struct gantry_store *store;    /* NULL for a registry */
+    const char *path;           /* OCI_*: the directory or file (borrowed) */
+    struct gantry_store *store; /* NULL for a registry */
     bool owns_store;
-    char *tmp_root;                /* a temporary layout, removed by copy_end_release */
+    char *tmp_root; /* a temporary layout, removed by copy_end_release */
     struct gantry_registry_client *c;
-    struct gantry_ref ref;         /* REGISTRY */
-    char *name;                    /* registry or store: full reference; OCI: ref.name */
+    struct gantry_ref ref; /* REGISTRY */
+    char *name;            /* registry or store: full reference; OCI: ref.name */
 };
 
 /* Open e for ep (borrowed); is_dst creates what is missing. */
