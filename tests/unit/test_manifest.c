@@ -406,8 +406,7 @@ static void test_manifest__create_refusals_change_nothing(void **state)
     const char *missing[] = {"c:1", "nope:1"};
     struct gantry_manifest_create_opts amend = {.amend = true};
     expect_error(gantry_manifest_create(f->s, "multi:1", missing, 2, &amend, NULL, &err), &err,
-                 GANTRY_E_NOT_FOUND,
-                 "no such image: 'nope:1'");
+                 GANTRY_E_NOT_FOUND, "no such image: 'nope:1'");
     const char *dups[] = {"c:1", "a:2"};
     expect_error(gantry_manifest_create(f->s, "multi:1", dups, 2, &amend, NULL, &err), &err,
                  GANTRY_E_INVALID_ARG, "duplicate platform 'linux/amd64'");
