@@ -17,6 +17,13 @@
  *     gantry_oci_descriptor_release(&top);
  *     free(name);
  *
+ * Basic outline of inspecting an image in a registry (nothing pulled):
+ *
+ *     json_t *j = gantry_image_inspect_remote(client, "127.0.0.1:5000/x:1",
+ *                                             NULL, &err);   // host platform
+ *     ...;                          // same shape as gantry_image_inspect
+ *     json_decref(j);
+ *
  * Basic outline of importing a rootfs tarball:
  *
  *     struct gantry_image_import_opts o = {.platform = NULL,   // host
@@ -45,6 +52,7 @@ extern "C" {
 #endif
 
 struct gantry_store;
+struct gantry_registry_client;
 struct json_t;
 
 /*
@@ -195,6 +203,27 @@ GANTRY_API void gantry_image_list_release(struct gantry_image_list *l);
 GANTRY_API struct json_t *gantry_image_inspect(struct gantry_store *s, const char *ref_string,
                                                const struct gantry_platform *want,
                                                struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * The same object as gantry_image_inspect for an image in a registry,
+ * without pulling it: ref (parsed and normalized as gantry_ref_parse does)
+ * is fetched through c; for an index the entry for want (NULL: the host)
+ * is chosen with gantry_platform_match_rank among the entries whose
+ * platform is known (attestations skipped), its manifest fetched by digest;
+ * then the config blob (at most GANTRY_MANIFEST_MAX bytes, size and digest
+ * verified). No layer is downloaded, nothing is written locally. RepoTags
+ * and RepoDigests name ref itself, Size is the sum of the manifest's layer
+ * sizes (compressed, as stored), and Manifests entries have no Present.
+ * Caller frees with json_decref. NULL on error (messages as the local
+ * path's): GANTRY_E_INVALID_ARG (bad reference), the registry's errors
+ * (GANTRY_E_NOT_FOUND for a missing tag, GANTRY_E_DIGEST_MISMATCH...),
+ * GANTRY_E_NOT_FOUND "no matching manifest for P in 'NAME' (it has: ...)",
+ * GANTRY_E_TOO_LARGE, GANTRY_E_PARSE for a bad document.
+ */
+GANTRY_API struct json_t *gantry_image_inspect_remote(struct gantry_registry_client *c,
+                                                      const char *ref,
+                                                      const struct gantry_platform *want,
+                                                      struct gantry_error **err) GANTRY_WUR;
 
 /*
  * Name the image source resolves to also as target (parsed, normalized,

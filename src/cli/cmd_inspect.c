@@ -1,10 +1,11 @@
-/* gantry inspect: Docker's `docker image inspect` for images of the store. */
+/* gantry inspect: Docker's `docker image inspect` for images of the store or a registry. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <gantry/image.h>
+#include <gantry/registry.h>
 #include <gantry/store.h>
 #include <gantry/template.h>
 
@@ -25,15 +26,25 @@ static const char help[] =
     "Images that cannot be inspected are reported on stderr and make the exit\n"
     "status 1; the others are still printed.\n"
     "\n"
+    "With --remote, REF is looked up in its registry instead: the manifest (or\n"
+    "index and the chosen manifest) and the config are fetched, no layer is\n"
+    "downloaded and nothing is written to the store. RepoTags and RepoDigests\n"
+    "then name REF, and Size is the compressed size of the layers.\n"
+    "\n"
     "Options:\n"
     "  -f, --format TEMPLATE   Print the Go template applied to each image, one\n"
     "                          line each, e.g. '{{.Os}}/{{.Architecture}}'\n"
     "      --platform P        Show this platform of a multi-platform image\n"
+    "      --remote            Inspect REF in its registry, without pulling it\n"
+    "      --insecure          With --remote: allow plain HTTP, skip TLS checks\n"
+    "      --tls-verify=false  Same as --insecure\n"
     "  -h, --help              Show this help\n";
 
 struct inspect_args {
     const char *format;
     const char *platform;
+    bool remote;
+    bool insecure;
     int first; /* index of the first REF */
 };
 
@@ -43,6 +54,9 @@ static int parse_args(int argc, char **argv, struct inspect_args *a)
         {"format", required_argument, NULL, 'f'},
         {"platform", required_argument, NULL, 'p'},
         {"type", required_argument, NULL, 't'},
+        {"remote", no_argument, NULL, 'r'},
+        {"insecure", no_argument, NULL, 'i'},
+        {"tls-verify", required_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -53,11 +67,20 @@ static int parse_args(int argc, char **argv, struct inspect_args *a)
             a->format = optarg;
         else if (c == 'p')
             a->platform = optarg;
+        else if (c == 'r')
+            a->remote = true;
+        else if (c == 'i' || (c == 'v' && strcmp(optarg, "false") == 0))
+            a->insecure = true;
+        else if (c == 'v' && strcmp(optarg, "true") != 0)
+            return cli_usage_error("inspect", "invalid --tls-verify '%s': want true or false",
+                                   optarg);
         else if (c == 't' && strcmp(optarg, "image") != 0)
             return cli_usage_error("inspect", "--type '%s' is not supported: only 'image'", optarg);
-        else if (c != 't')
+        else if (c != 't' && c != 'v')
             return cli_option_error("inspect", c, argv);
     }
+    if (a->insecure && !a->remote)
+        return cli_usage_error("inspect", "--insecure and --tls-verify need --remote");
     if (optind >= argc)
         return cli_usage_error("inspect", "'inspect' needs at least one REF");
     a->first = optind;
@@ -80,13 +103,34 @@ static int print_template(const struct gantry_template *t, json_t *results)
     return rc < 0 ? cli_fail(err) : 0;
 }
 
-static int inspect_all(struct gantry_store *s, char **refs, int n,
+/* Where images are looked up: the store, or (--remote) a registry. */
+struct source {
+    struct gantry_store *store;
+    struct gantry_registry_client *client;
+};
+
+static int source_open(const struct inspect_args *a, struct source *src, struct gantry_error **err)
+{
+    if (!a->remote)
+        return (src->store = cli_open_store(err)) ? 0 : -1;
+    struct gantry_registry_opts ro = {.insecure = a->insecure};
+    return (src->client = gantry_registry_client_new(&ro, err)) ? 0 : -1;
+}
+
+static void source_close(struct source *src)
+{
+    gantry_store_free(src->store);
+    gantry_registry_client_free(src->client);
+}
+
+static int inspect_all(const struct source *src, char **refs, int n,
                        const struct gantry_platform *want, json_t *results)
 {
     int rc = 0;
     for (int i = 0; i < n; i++) {
         struct gantry_error *err = NULL;
-        json_t *j = gantry_image_inspect(s, refs[i], want, &err);
+        json_t *j = src->client ? gantry_image_inspect_remote(src->client, refs[i], want, &err)
+                                : gantry_image_inspect(src->store, refs[i], want, &err);
         if (!j)
             rc = cli_fail(err);
         else
@@ -100,15 +144,16 @@ static int run(const struct inspect_args *a, char **refs, int n, struct gantry_t
 {
     struct gantry_error *err = NULL;
     struct gantry_platform want = GANTRY_PLATFORM_INIT;
-    struct gantry_store *s = NULL;
+    struct source src = {0};
     if ((a->platform && gantry_platform_parse(a->platform, strlen(a->platform), &want, &err) < 0) ||
-        !(s = cli_open_store(&err))) {
+        source_open(a, &src, &err) < 0) {
+        gantry_platform_release(&want);
         gantry_template_free(tmpl);
         return cli_fail(err);
     }
     json_t *results = json_array();
-    int rc = inspect_all(s, refs, n, a->platform ? &want : NULL, results);
-    gantry_store_free(s);
+    int rc = inspect_all(&src, refs, n, a->platform ? &want : NULL, results);
+    source_close(&src);
     gantry_platform_release(&want);
     int prc = tmpl ? print_template(tmpl, results) : 0;
     if (!tmpl)

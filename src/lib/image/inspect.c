@@ -1,13 +1,14 @@
 /*
- * `gantry inspect`: Docker's `docker image inspect` object. jansson is used
- * here only to build that JSON (the one exception to "jansson only in
- * oci/", agreed for this module); documents are read through oci.
+ * `gantry inspect`: Docker's `docker image inspect` object, built by
+ * image_inspect_build for both the local and the remote path
+ * (inspect_remote.c). jansson is used here only to build that JSON (the one exception to "jansson
+ * only in oci/", agreed for this module); documents are read through oci.
  */
 #include <jansson.h>
 
 #include <gantry/ref.h>
 
-#include "image_internal.h"
+#include "inspect_internal.h"
 
 /* Go's zero time, which docker prints for unknown times. */
 #define GO_ZERO_TIME "0001-01-01T00:00:00Z"
@@ -32,6 +33,12 @@ static json_t *jstrv(char *const *v, size_t n)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(a, jstr(v[i]));
     return a;
+}
+
+/* Like jstrv, but an empty array (never null) for no strings. */
+static json_t *jarray(char *const *v, size_t n)
+{
+    return v ? jstrv(v, n) : json_array();
 }
 
 /* {"80/tcp": {}, ...} as docker writes ExposedPorts and Volumes; null when none. */
@@ -119,53 +126,6 @@ static json_t *rootfs(const struct gantry_oci_config *c)
     return o;
 }
 
-/* RepoTags and RepoDigests from every name that points at top. */
-static void repo_names(struct gantry_store *s, const char *top_digest, json_t *tags,
-                       json_t *digests)
-{
-    struct gantry_store_ref *refs = NULL;
-    size_t n = 0;
-    _cleanup_error_ struct gantry_error *ignored = NULL;
-    if (gantry_store_ref_list(s, &refs, &n, &ignored) < 0)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        struct gantry_ref ref = GANTRY_REF_INIT;
-        if (strcmp(refs[i].desc.digest, top_digest) != 0 ||
-            gantry_ref_parse(refs[i].name, strlen(refs[i].name), &ref, NULL) < 0)
-            continue;
-        free(ref.digest);
-        ref.digest = NULL;
-        if (ref.tag) {
-            _cleanup_free_ char *t = gantry_ref_familiar(&ref);
-            json_array_append_new(tags, jstr(t));
-        }
-        free(ref.tag);
-        ref.tag = NULL;
-        _cleanup_free_ char *repo = gantry_ref_familiar(&ref);
-        _cleanup_free_ char *d = xasprintf("%s@%s", repo, top_digest);
-        bool dup = false;
-        for (size_t k = 0; k < json_array_size(digests); k++)
-            dup = dup || strcmp(json_string_value(json_array_get(digests, k)), d) == 0;
-        if (!dup)
-            json_array_append_new(digests, jstr(d));
-        gantry_ref_release(&ref);
-    }
-    gantry_store_ref_list_free(refs, n);
-}
-
-/* Bytes of the layer blobs present in the store. */
-static int64_t layers_size(struct gantry_store *s, const struct gantry_oci_manifest *m)
-{
-    int64_t total = 0;
-    for (size_t i = 0; i < m->n_layers; i++) {
-        int64_t size = 0;
-        _cleanup_error_ struct gantry_error *ignored = NULL;
-        if (gantry_store_blob_size(s, m->layers[i].digest, &size, &ignored) == 0)
-            total += size;
-    }
-    return total;
-}
-
 /* The manifest descriptor, without the store's own ref.name annotation. */
 static json_t *descriptor_json(const struct gantry_oci_descriptor *desc, struct gantry_error **err)
 {
@@ -181,62 +141,31 @@ static json_t *descriptor_json(const struct gantry_oci_descriptor *desc, struct 
     return j;
 }
 
-/* One entry of "Manifests" for an index child; NULL when it is skipped. */
-static json_t *manifest_entry(struct gantry_store *s, const struct gantry_store_child *k)
+/* "Manifests": one object per platform of an index. */
+static json_t *manifests_json(const struct image_inspect_parts *p)
 {
-    if (!gantry_oci_is_manifest_type(k->desc.media_type) ||
-        gantry_oci_descriptor_is_attestation(&k->desc))
-        return NULL;
-    _cleanup_platform_ struct gantry_platform p = GANTRY_PLATFORM_INIT;
-    _cleanup_error_ struct gantry_error *ignored = NULL;
-    if (image_manifest_platform(s, &k->desc, true, &p, &ignored) < 0 ||
-        gantry_platform_is_unknown(&p))
-        return NULL;
-    _cleanup_free_ char *name = gantry_platform_format(&p);
-    json_t *o = json_object();
-    json_object_set_new(o, "Digest", jstr(k->desc.digest));
-    json_object_set_new(o, "MediaType", jstr(k->desc.media_type));
-    json_object_set_new(o, "Size", json_integer(k->desc.size));
-    json_object_set_new(o, "Platform", jstr(name));
-    json_object_set_new(o, "Present", json_boolean(k->local));
-    return o;
-}
-
-static int manifests_json(struct gantry_store *s, const struct gantry_oci_descriptor *top,
-                          json_t *out, struct gantry_error **err)
-{
-    struct gantry_store_child *kids = NULL;
-    size_t n = 0;
-    if (gantry_store_image_children(s, top, &kids, &n, err) < 0)
-        return -1;
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = manifest_entry(s, &kids[i]);
-        if (e)
-            json_array_append_new(arr, e);
+    for (size_t i = 0; i < p->n_entries; i++) {
+        const struct image_inspect_entry *e = &p->entries[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "Digest", jstr(e->desc->digest));
+        json_object_set_new(o, "MediaType", jstr(e->desc->media_type));
+        json_object_set_new(o, "Size", json_integer(e->desc->size));
+        json_object_set_new(o, "Platform", jstr(e->platform));
+        if (p->has_present)
+            json_object_set_new(o, "Present", json_boolean(e->present));
+        json_array_append_new(arr, o);
     }
-    gantry_store_children_free(kids, n);
-    json_object_set_new(out, "Manifests", arr);
-    return 0;
+    return arr;
 }
 
-struct inspect_parts {
-    const struct gantry_oci_descriptor *top;
-    const struct gantry_oci_descriptor *child;
-    const struct gantry_oci_manifest *manifest;
-    const struct gantry_oci_config *config;
-};
-
-static json_t *build(struct gantry_store *s, const struct inspect_parts *p,
-                     struct gantry_error **err)
+json_t *image_inspect_build(const struct image_inspect_parts *p, struct gantry_error **err)
 {
     const struct gantry_oci_config *c = p->config;
     _cleanup_json_ json_t *o = json_object();
-    json_t *tags = json_array(), *digests = json_array();
     json_object_set_new(o, "Id", jstr(p->manifest->config.digest));
-    json_object_set_new(o, "RepoTags", tags);
-    json_object_set_new(o, "RepoDigests", digests);
-    repo_names(s, p->top->digest, tags, digests);
+    json_object_set_new(o, "RepoTags", jarray(p->repo_tags, p->n_repo_tags));
+    json_object_set_new(o, "RepoDigests", jarray(p->repo_digests, p->n_repo_digests));
     json_object_set_new(o, "Parent", jstr(""));
     json_object_set_new(o, "Comment", jstr(comment_of(c)));
     json_object_set_new(o, "Created", jstr(c->created ? c->created : GO_ZERO_TIME));
@@ -249,16 +178,116 @@ static json_t *build(struct gantry_store *s, const struct inspect_parts *p,
     set_if(o, "Variant", jstr(c->variant));
     json_object_set_new(o, "Os", jstr(c->os));
     set_if(o, "OsVersion", jstr(c->os_version));
-    json_object_set_new(o, "Size", json_integer(layers_size(s, p->manifest)));
+    json_object_set_new(o, "Size", json_integer(p->size));
     json_object_set_new(o, "RootFS", rootfs(c));
     json_object_set_new(o, "Metadata", json_pack("{s:s}", "LastTagTime", GO_ZERO_TIME));
     json_t *desc = descriptor_json(p->child, err);
     if (!desc)
         return NULL;
     json_object_set_new(o, "Descriptor", desc);
-    if (gantry_oci_is_index_type(p->top->media_type) && manifests_json(s, p->top, o, err) < 0)
-        return NULL;
+    if (gantry_oci_is_index_type(p->top->media_type))
+        json_object_set_new(o, "Manifests", manifests_json(p));
     return steal_pointer(&o);
+}
+
+void image_inspect_entries_free(struct image_inspect_entry *e, size_t n)
+{
+    for (size_t i = 0; e && i < n; i++)
+        free(e[i].platform);
+    free(e);
+}
+
+/* Add name's RepoTags and RepoDigests entries when it points at top_digest. */
+static void repo_name(const struct gantry_store_ref *r, const char *top_digest, char ***tags,
+                      size_t *n_tags, char ***digests, size_t *n_digests)
+{
+    _cleanup_ref_ struct gantry_ref ref = GANTRY_REF_INIT;
+    if (strcmp(r->desc.digest, top_digest) != 0 ||
+        gantry_ref_parse(r->name, strlen(r->name), &ref, NULL) < 0)
+        return;
+    free(steal_pointer(&ref.digest));
+    if (ref.tag)
+        image_strv_push(tags, n_tags, gantry_ref_familiar(&ref));
+    free(steal_pointer(&ref.tag));
+    _cleanup_free_ char *repo = gantry_ref_familiar(&ref);
+    char *d = xasprintf("%s@%s", repo, top_digest);
+    for (size_t k = 0; k < *n_digests; k++) {
+        if (strcmp((*digests)[k], d) == 0) {
+            free(d);
+            return;
+        }
+    }
+    image_strv_push(digests, n_digests, d);
+}
+
+/* Bytes of the layer blobs present in the store. */
+static int64_t layers_size(struct gantry_store *s, const struct gantry_oci_manifest *m)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        int64_t size = 0;
+        _cleanup_error_ struct gantry_error *ignored = NULL;
+        if (gantry_store_blob_size(s, m->layers[i].digest, &size, &ignored) == 0)
+            total += size;
+    }
+    return total;
+}
+
+/* The platform of an index child; false when it is skipped. */
+static bool local_entry(struct gantry_store *s, const struct gantry_store_child *k,
+                        struct image_inspect_entry *e)
+{
+    if (!gantry_oci_is_manifest_type(k->desc.media_type) ||
+        gantry_oci_descriptor_is_attestation(&k->desc))
+        return false;
+    _cleanup_platform_ struct gantry_platform p = GANTRY_PLATFORM_INIT;
+    _cleanup_error_ struct gantry_error *ignored = NULL;
+    if (image_manifest_platform(s, &k->desc, true, &p, &ignored) < 0 ||
+        gantry_platform_is_unknown(&p))
+        return false;
+    *e = (struct image_inspect_entry){
+        .desc = &k->desc, .platform = gantry_platform_format(&p), .present = k->local};
+    return true;
+}
+
+/* What only the store knows: names, present sizes, the index's children. */
+struct local_parts {
+    char **tags, **digests;
+    size_t n_tags, n_digests;
+    struct gantry_store_child *kids;
+    size_t n_kids;
+    struct image_inspect_entry *entries;
+    size_t n_entries;
+};
+
+static void local_parts_release(struct local_parts *l)
+{
+    image_strv_free(l->tags);
+    image_strv_free(l->digests);
+    image_inspect_entries_free(l->entries, l->n_entries);
+    gantry_store_children_free(l->kids, l->n_kids);
+}
+
+static int local_gather(struct gantry_store *s, const struct gantry_oci_descriptor *top,
+                        struct local_parts *l, struct gantry_error **err)
+{
+    struct gantry_store_ref *refs = NULL;
+    size_t n = 0;
+    _cleanup_error_ struct gantry_error *ignored = NULL;
+    if (gantry_store_ref_list(s, &refs, &n, &ignored) == 0) {
+        for (size_t i = 0; i < n; i++)
+            repo_name(&refs[i], top->digest, &l->tags, &l->n_tags, &l->digests, &l->n_digests);
+        gantry_store_ref_list_free(refs, n);
+    }
+    if (!gantry_oci_is_index_type(top->media_type))
+        return 0;
+    if (gantry_store_image_children(s, top, &l->kids, &l->n_kids, err) < 0)
+        return -1;
+    l->entries = xcalloc(l->n_kids ? l->n_kids : 1, sizeof(*l->entries));
+    for (size_t i = 0; i < l->n_kids; i++)
+        if (local_entry(s, &l->kids[i], &l->entries[l->n_entries]))
+            l->n_entries++;
+    return 0;
 }
 
 struct json_t *gantry_image_inspect(struct gantry_store *s, const char *ref_string,
@@ -275,6 +304,20 @@ struct json_t *gantry_image_inspect(struct gantry_store *s, const char *ref_stri
     _cleanup_config_ struct gantry_oci_config *c = image_load_config(s, m->config.digest, err);
     if (!c)
         return NULL;
-    struct inspect_parts parts = {.top = &top, .child = &child, .manifest = m, .config = c};
-    return build(s, &parts, err);
+    __attribute__((cleanup(local_parts_release))) struct local_parts l = {0};
+    if (local_gather(s, &top, &l, err) < 0)
+        return NULL;
+    struct image_inspect_parts parts = {.top = &top,
+                                        .child = &child,
+                                        .manifest = m,
+                                        .config = c,
+                                        .repo_tags = l.tags,
+                                        .n_repo_tags = l.n_tags,
+                                        .repo_digests = l.digests,
+                                        .n_repo_digests = l.n_digests,
+                                        .size = layers_size(s, m),
+                                        .entries = l.entries,
+                                        .n_entries = l.n_entries,
+                                        .has_present = true};
+    return image_inspect_build(&parts, err);
 }
