@@ -1,7 +1,8 @@
 /*
  * `manifest push`: the children a list read from a registry go to the
  * destination repository first (blobs mounted within one registry, copied
- * from another one, manifests put by digest), then gantry_transfer_push
+ * from another one, manifests put by digest; a nested index's own image
+ * manifests before the index), then gantry_transfer_push
  * pushes the local children, the index and, last, the tag.
  */
 #include <fcntl.h>
@@ -160,33 +161,81 @@ static int child_document(struct mpush *p, const struct gantry_ref *src,
     return 0;
 }
 
-/* A child read from repository source: its blobs, then its manifest by digest. */
-static int move_child(struct mpush *p, const struct gantry_oci_descriptor *d, const char *source,
-                      struct gantry_error **err)
+/* The document d (a child read from src) put by digest into the destination. */
+static int put_child(struct mpush *p, const struct gantry_oci_descriptor *d,
+                     const struct gantry_buf *doc, struct gantry_error **err)
 {
-    _cleanup_ref_ struct gantry_ref src = GANTRY_REF_INIT;
-    if (gantry_ref_parse(source, strlen(source), &src, err) < 0)
+    _cleanup_ref_ struct gantry_ref r = GANTRY_REF_INIT;
+    manifest_ref_by_digest(&p->dst, d->digest, &r);
+    struct gantry_registry_manifest put = {
+        .media_type = (char *)d->media_type, .data = doc->data, .len = doc->len};
+    if (gantry_registry_put_manifest(p->c, &r, &put, NULL, err) < 0)
         return -1;
+    p->manifests++;
+    return 0;
+}
+
+/* An image manifest read from src: its blobs, then the manifest by digest. */
+static int move_child(struct mpush *p, const struct gantry_oci_descriptor *d,
+                      const struct gantry_ref *src, struct gantry_error **err)
+{
     _cleanup_buf_ struct gantry_buf doc = GANTRY_BUF_INIT_CAP(GANTRY_MANIFEST_MAX);
-    if (child_document(p, &src, d, &doc, err) < 0)
+    if (child_document(p, src, d, &doc, err) < 0)
         return -1;
     _cleanup_mmanifest_ struct gantry_oci_manifest *m =
         gantry_oci_manifest_parse(doc.data, doc.len, d->media_type, err);
     if (!m)
         return gantry_error_prefix(err, "manifest %s", d->digest);
-    if (move_blob(p, &src, &m->config, err) < 0)
+    if (move_blob(p, src, &m->config, err) < 0)
         return -1;
     for (size_t i = 0; i < m->n_layers; i++)
-        if (move_blob(p, &src, &m->layers[i], err) < 0)
+        if (move_blob(p, src, &m->layers[i], err) < 0)
             return -1;
-    _cleanup_ref_ struct gantry_ref r = GANTRY_REF_INIT;
-    manifest_ref_by_digest(&p->dst, d->digest, &r);
-    struct gantry_registry_manifest put = {
-        .media_type = (char *)d->media_type, .data = doc.data, .len = doc.len};
-    if (gantry_registry_put_manifest(p->c, &r, &put, NULL, err) < 0)
+    return put_child(p, d, &doc, err);
+}
+
+/*
+ * A nested index read from src (a list kept with --no-flatten): each image
+ * manifest it names that the destination lacks, then the index by digest.
+ * Its entries must be image manifests: an index nested deeper, or an entry
+ * of an unknown type, is refused before the index is put.
+ */
+static int move_index_child(struct mpush *p, const struct gantry_oci_descriptor *d,
+                            const struct gantry_ref *src, struct gantry_error **err)
+{
+    _cleanup_buf_ struct gantry_buf doc = GANTRY_BUF_INIT_CAP(GANTRY_MANIFEST_MAX);
+    if (child_document(p, src, d, &doc, err) < 0)
         return -1;
-    p->manifests++;
-    return 0;
+    _cleanup_mindex_ struct gantry_oci_index *idx =
+        gantry_oci_index_parse(doc.data, doc.len, d->media_type, err);
+    if (!idx)
+        return gantry_error_prefix(err, "index %s", d->digest);
+    for (size_t i = 0; i < idx->n_manifests; i++) {
+        const struct gantry_oci_descriptor *c = &idx->manifests[i];
+        bool has = false;
+        if (!gantry_oci_is_manifest_type(c->media_type))
+            return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
+                                    "entry %s of nested index %s has type '%s', only image "
+                                    "manifests can be copied",
+                                    c->digest, d->digest, c->media_type);
+        if (dest_has_manifest(p, c->digest, &has, err) < 0)
+            return -1;
+        if (!has && move_child(p, c, src, err) < 0)
+            return gantry_error_prefix(err, "index %s", d->digest);
+    }
+    return put_child(p, d, &doc, err);
+}
+
+/* A child with a recorded source: an image manifest or a nested index. */
+static int move_entry(struct mpush *p, const struct gantry_oci_descriptor *d, const char *source,
+                      struct gantry_error **err)
+{
+    _cleanup_ref_ struct gantry_ref src = GANTRY_REF_INIT;
+    if (gantry_ref_parse(source, strlen(source), &src, err) < 0)
+        return -1;
+    if (gantry_oci_is_index_type(d->media_type))
+        return move_index_child(p, d, &src, err);
+    return move_child(p, d, &src, err);
 }
 
 /* Every child with a recorded source that the destination lacks. */
@@ -197,11 +246,12 @@ static int move_remote_children(struct mpush *p, const struct manifest_list *l,
         const struct gantry_oci_descriptor *d = &l->idx->manifests[i];
         const char *source = manifest_list_source(l, d->digest);
         bool has = false;
-        if (!source || !gantry_oci_is_manifest_type(d->media_type))
+        if (!source || (!gantry_oci_is_manifest_type(d->media_type) &&
+                        !gantry_oci_is_index_type(d->media_type)))
             continue;
         if (dest_has_manifest(p, d->digest, &has, err) < 0)
             return -1;
-        if (!has && move_child(p, d, source, err) < 0)
+        if (!has && move_entry(p, d, source, err) < 0)
             return gantry_error_prefix(err, "copy %s from '%s'", d->digest, source);
     }
     return 0;
