@@ -23,8 +23,11 @@
  * A list is an ordinary image of the store: an index blob and a name in
  * index.json. Every edit writes a new index blob (canonical JSON, oci
  * module) and then moves the name; on any error nothing is changed.
- * Images named as REF must be in the local store: remote references are
- * refused ("no such image: 'X' (remote references are not supported yet)").
+ * A REF that is not in the store is read from its registry (manifests and
+ * configs only, never layers) when it is spelled docker://REF or names its
+ * registry host and a registry client is given; a bare name ("app:1") never
+ * reaches the network ("no such image: 'X' (not in the store; write
+ * docker://X to read it from its registry)").
  */
 #ifndef GANTRY_MANIFEST_H
 #define GANTRY_MANIFEST_H
@@ -73,8 +76,8 @@ struct gantry_manifest_create_opts {
  * GANTRY_MANIFEST_FORMAT_DOCKER every entry must be a Docker v2 manifest:
  * nothing is converted. On success digest_out (may be NULL) receives the
  * list's digest. Errors: GANTRY_E_EXISTS "'X' already exists, use --amend";
- * GANTRY_E_NOT_FOUND "no such image: 'X' (remote references are not
- * supported yet)"; GANTRY_E_INVALID_ARG for a bad name, no REF, a list that
+ * GANTRY_E_NOT_FOUND "no such image: 'X' (not in the store; ...)";
+ * GANTRY_E_INVALID_ARG for a bad name, no REF, a list that
  * is not an index (with amend), duplicate platforms, OCI entries in a
  * Docker list; GANTRY_E_DENIED when another process changed the list
  * meanwhile (the name is not moved: try again); the store's and the oci module's
@@ -224,7 +227,8 @@ struct gantry_manifest_info {
  * platform, size and whether it is stored. Entries missing from the store
  * are listed, not errors. On success the caller releases *out with
  * gantry_manifest_info_release. Errors: GANTRY_E_NOT_FOUND "no such image:
- * 'X' (remote references are not supported yet)", a corrupt blob
+ * 'X'" (a local look-up only: gantry_manifest_inspect_remote reads a
+ * registry), a corrupt blob
  * (GANTRY_E_DIGEST_MISMATCH), GANTRY_E_PARSE, the store's.
  */
 GANTRY_API int gantry_manifest_inspect(struct gantry_store *s, const char *ref,
