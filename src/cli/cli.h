@@ -74,6 +74,13 @@ struct gantry_store *cli_open_existing_store(struct gantry_error **err);
  * or 1 after printing an error for an unknown mode.
  */
 int cli_progress_setup(const char *how);
+/*
+ * --jobs N (1 to 64) and --tls-verify true|false (false sets *insecure):
+ * 0, or EXIT_USAGE after printing a usage error naming cmd.
+ */
+int cli_parse_jobs(const char *cmd, const char *s, unsigned *out);
+int cli_parse_tls_verify(const char *cmd, const char *s, bool *insecure);
+
 /* Docker's human sizes: "1.2MB", "512B" (powers of 1000). */
 void cli_human_size(uint64_t n, char *out, size_t outlen);
 

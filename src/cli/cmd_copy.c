@@ -39,17 +39,6 @@ struct copy_args {
     const char *dst;
 };
 
-static int parse_jobs(const char *s, unsigned *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > 64)
-        return cli_usage_error("copy", "invalid --jobs '%s': want a number from 1 to 64", s);
-    *out = (unsigned)v;
-    return 0;
-}
-
 static int parse(int argc, char **argv, struct copy_args *a)
 {
     static const struct option opts[] = {
@@ -69,14 +58,14 @@ static int parse(int argc, char **argv, struct copy_args *a)
         else if (c == 'a')
             a->all_platforms = true;
         else if (c == 'j')
-            rc = parse_jobs(optarg, &a->jobs);
+            rc = cli_parse_jobs("copy", optarg, &a->jobs);
         else if (c == 'q')
             a->quiet = true;
-        else if (c == 'i' || (c == 't' && strcmp(optarg, "false") == 0))
+        else if (c == 'i')
             a->insecure = true;
-        else if (c == 't' && strcmp(optarg, "true") != 0)
-            rc = cli_usage_error("copy", "invalid --tls-verify '%s': want true or false", optarg);
-        else if (c != 't')
+        else if (c == 't')
+            rc = cli_parse_tls_verify("copy", optarg, &a->insecure);
+        else
             rc = cli_option_error("copy", c, argv);
     }
     if (rc != 0)

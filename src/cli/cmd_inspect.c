@@ -69,11 +69,10 @@ static int parse_args(int argc, char **argv, struct inspect_args *a)
             a->platform = optarg;
         else if (c == 'r')
             a->remote = true;
-        else if (c == 'i' || (c == 'v' && strcmp(optarg, "false") == 0))
+        else if (c == 'i')
             a->insecure = true;
-        else if (c == 'v' && strcmp(optarg, "true") != 0)
-            return cli_usage_error("inspect", "invalid --tls-verify '%s': want true or false",
-                                   optarg);
+        else if (c == 'v' && cli_parse_tls_verify("inspect", optarg, &a->insecure) != 0)
+            return EXIT_USAGE;
         else if (c == 't' && strcmp(optarg, "image") != 0)
             return cli_usage_error("inspect", "--type '%s' is not supported: only 'image'", optarg);
         else if (c != 't' && c != 'v')

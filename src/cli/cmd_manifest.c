@@ -188,10 +188,10 @@ static int platform_option(const char *cmd, const char *spec, struct gantry_plat
 /* --insecure and --tls-verify: 1 handled, 0 not one of them, -1 bad value (printed). */
 static int tls_option(const char *cmd, int c, const char *v, bool *insecure)
 {
-    if (c == 'i' || (c == 't' && strcmp(v, "false") == 0))
+    if (c == 'i')
         *insecure = true;
-    else if (c == 't' && strcmp(v, "true") != 0)
-        return cli_usage_error(cmd, "invalid --tls-verify '%s': want true or false", v), -1;
+    else if (c == 't' && cli_parse_tls_verify(cmd, v, insecure) != 0)
+        return -1;
     return c == 'i' || c == 't';
 }
 
@@ -727,18 +727,6 @@ struct push_args {
     bool insecure;
 };
 
-static int parse_jobs(const char *v, unsigned *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long n = strtoul(v, &end, 10);
-    if (errno || end == v || *end || n < 1 || n > 64)
-        return cli_usage_error("manifest push", "invalid --jobs '%s': want a number from 1 to 64",
-                               v);
-    *out = (unsigned)n;
-    return 0;
-}
-
 static int parse_push(int argc, char **argv, struct push_args *a)
 {
     static const struct option opts[] = {
@@ -758,7 +746,7 @@ static int parse_push(int argc, char **argv, struct push_args *a)
         } else if (c == 'p') {
             a->o.purge = true;
         } else if (c == 'j') {
-            if (parse_jobs(optarg, &a->o.jobs) != 0)
+            if (cli_parse_jobs("manifest push", optarg, &a->o.jobs) != 0)
                 return EXIT_USAGE;
         } else if (c != 'A') {
             return cli_option_error("manifest push", c, argv);

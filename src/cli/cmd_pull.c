@@ -35,18 +35,6 @@ struct pull_args {
     const char *ref;
 };
 
-/* Parse --jobs: 1..64. */
-static int parse_jobs(const char *cmd, const char *s, unsigned *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > 64)
-        return cli_usage_error(cmd, "invalid --jobs '%s': want a number from 1 to 64", s);
-    *out = (unsigned)v;
-    return 0;
-}
-
 /* --platform P: the last one given wins, as with docker pull. */
 static int parse_platform(struct pull_args *a, const char *s)
 {
@@ -75,14 +63,14 @@ static int parse(int argc, char **argv, struct pull_args *a)
         else if (c == 'a')
             a->all_platforms = true;
         else if (c == 'j')
-            rc = parse_jobs("pull", optarg, &a->jobs);
+            rc = cli_parse_jobs("pull", optarg, &a->jobs);
         else if (c == 'q')
             a->quiet = true;
-        else if (c == 'i' || (c == 't' && strcmp(optarg, "false") == 0))
+        else if (c == 'i')
             a->insecure = true;
-        else if (c == 't' && strcmp(optarg, "true") != 0)
-            rc = cli_usage_error("pull", "invalid --tls-verify '%s': want true or false", optarg);
-        else if (c != 't')
+        else if (c == 't')
+            rc = cli_parse_tls_verify("pull", optarg, &a->insecure);
+        else
             rc = cli_option_error("pull", c, argv);
     }
     if (rc != 0)

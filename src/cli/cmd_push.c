@@ -40,17 +40,6 @@ struct push_args {
     const char *dest;
 };
 
-static int parse_jobs(const char *s, unsigned *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > 64)
-        return cli_usage_error("push", "invalid --jobs '%s': want a number from 1 to 64", s);
-    *out = (unsigned)v;
-    return 0;
-}
-
 static int parse(int argc, char **argv, struct push_args *a)
 {
     static const struct option opts[] = {
@@ -68,16 +57,16 @@ static int parse(int argc, char **argv, struct push_args *a)
         if (c == 'p')
             rc = cli_platforms_add(&a->platforms, optarg);
         else if (c == 'j')
-            rc = parse_jobs(optarg, &a->jobs);
+            rc = cli_parse_jobs("push", optarg, &a->jobs);
         else if (c == 'm')
             a->mount_from = optarg;
         else if (c == 'q')
             a->quiet = true;
-        else if (c == 'i' || (c == 't' && strcmp(optarg, "false") == 0))
+        else if (c == 'i')
             a->insecure = true;
-        else if (c == 't' && strcmp(optarg, "true") != 0)
-            rc = cli_usage_error("push", "invalid --tls-verify '%s': want true or false", optarg);
-        else if (c != 't')
+        else if (c == 't')
+            rc = cli_parse_tls_verify("push", optarg, &a->insecure);
+        else
             rc = cli_option_error("push", c, argv);
     }
     if (rc != 0)
