@@ -58,6 +58,12 @@ static inline char *xstrdup(const char *s)
     return p;
 }
 
+/* A copy of s, or NULL for NULL (optional strings of spec structs). */
+static inline char *xstrdup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
 static inline char *xstrndup(const char *s, size_t n)
 {
     char *p = strndup(s, n);

@@ -164,7 +164,7 @@ struct gantry_oci_config *gantry_oci_config_new(const char *os, const char *arch
     struct gantry_oci_config *c = xcalloc(1, sizeof(*c));
     c->os = xstrdup(os);
     c->architecture = xstrdup(architecture);
-    c->variant = oci_strdup0(variant);
+    c->variant = xstrdup_or_null(variant);
     c->diff_ids = xcalloc(1, sizeof(*c->diff_ids));
     c->raw = xstrdup("");
     return c;
@@ -175,10 +175,10 @@ static void history_push(struct gantry_oci_config *c, const struct gantry_oci_hi
 {
     c->history = xrealloc(c->history, (c->n_history + 1) * sizeof(*c->history));
     struct gantry_oci_history *n = &c->history[c->n_history++];
-    n->created = oci_strdup0(h->created);
-    n->created_by = oci_strdup0(h->created_by);
-    n->author = oci_strdup0(h->author);
-    n->comment = oci_strdup0(h->comment);
+    n->created = xstrdup_or_null(h->created);
+    n->created_by = xstrdup_or_null(h->created_by);
+    n->author = xstrdup_or_null(h->author);
+    n->comment = xstrdup_or_null(h->comment);
     n->empty_layer = empty_layer;
 }
 

@@ -28,10 +28,10 @@ struct gantry_oci_platform *gantry_oci_platform_dup(const struct gantry_oci_plat
     if (!p)
         return NULL;
     struct gantry_oci_platform *r = xcalloc(1, sizeof(*r));
-    r->architecture = oci_strdup0(p->architecture);
-    r->os = oci_strdup0(p->os);
-    r->variant = oci_strdup0(p->variant);
-    r->os_version = oci_strdup0(p->os_version);
+    r->architecture = xstrdup_or_null(p->architecture);
+    r->os = xstrdup_or_null(p->os);
+    r->variant = xstrdup_or_null(p->variant);
+    r->os_version = xstrdup_or_null(p->os_version);
     r->os_features = oci_strv_dup(p->os_features, p->n_os_features);
     r->n_os_features = r->os_features ? p->n_os_features : 0;
     r->features = oci_strv_dup(p->features, p->n_features);
@@ -72,8 +72,8 @@ static json_t *platform_to_tree(struct oci_tree *t, const struct gantry_oci_plat
 void gantry_oci_descriptor_init(struct gantry_oci_descriptor *d, const char *media_type,
                                 const char *digest, int64_t size)
 {
-    d->media_type = oci_strdup0(media_type);
-    d->digest = oci_strdup0(digest);
+    d->media_type = xstrdup_or_null(media_type);
+    d->digest = xstrdup_or_null(digest);
     d->size = size;
 }
 
@@ -108,8 +108,8 @@ void gantry_oci_descriptor_copy(struct gantry_oci_descriptor *dst,
     dst->annotations = oci_kv_dup(src->annotations, src->n_annotations);
     dst->n_annotations = dst->annotations ? src->n_annotations : 0;
     dst->platform = gantry_oci_platform_dup(src->platform);
-    dst->artifact_type = oci_strdup0(src->artifact_type);
-    dst->data = oci_strdup0(src->data);
+    dst->artifact_type = xstrdup_or_null(src->artifact_type);
+    dst->data = xstrdup_or_null(src->data);
     dst->extra = src->extra ? json_deep_copy(src->extra) : NULL;
 }
 

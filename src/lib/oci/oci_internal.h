@@ -17,11 +17,6 @@ static inline void cleanup_jsonp(json_t **j)
 }
 #define _cleanup_json_ __attribute__((cleanup(cleanup_jsonp)))
 
-static inline char *oci_strdup0(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 /* Free a NULL-terminated string array (NULL is a no-op). */
 void oci_strv_free(char **v);
 static inline void cleanup_strvp(char ***v)

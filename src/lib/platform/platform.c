@@ -387,23 +387,18 @@ void gantry_platform_release(struct gantry_platform *p)
     *p = (struct gantry_platform)GANTRY_PLATFORM_INIT;
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 void gantry_platform_copy(struct gantry_platform *dst, const struct gantry_platform *src)
 {
-    dst->os = dup_or_null(src->os);
-    dst->architecture = dup_or_null(src->architecture);
-    dst->variant = dup_or_null(src->variant);
-    dst->os_version = dup_or_null(src->os_version);
+    dst->os = xstrdup_or_null(src->os);
+    dst->architecture = xstrdup_or_null(src->architecture);
+    dst->variant = xstrdup_or_null(src->variant);
+    dst->os_version = xstrdup_or_null(src->os_version);
     dst->os_features = NULL;
     dst->n_os_features = src->n_os_features;
     if (src->n_os_features) {
         dst->os_features = xcalloc(src->n_os_features, sizeof(char *));
         for (size_t i = 0; i < src->n_os_features; i++)
-            dst->os_features[i] = dup_or_null(src->os_features[i]);
+            dst->os_features[i] = xstrdup_or_null(src->os_features[i]);
     }
 }
 

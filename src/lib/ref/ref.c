@@ -325,17 +325,12 @@ void gantry_ref_release(struct gantry_ref *ref)
     *ref = (struct gantry_ref)GANTRY_REF_INIT;
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 void gantry_ref_copy(struct gantry_ref *dst, const struct gantry_ref *src)
 {
-    dst->domain = dup_or_null(src->domain);
-    dst->path = dup_or_null(src->path);
-    dst->tag = dup_or_null(src->tag);
-    dst->digest = dup_or_null(src->digest);
+    dst->domain = xstrdup_or_null(src->domain);
+    dst->path = xstrdup_or_null(src->path);
+    dst->tag = xstrdup_or_null(src->tag);
+    dst->digest = xstrdup_or_null(src->digest);
 }
 
 /* name + [":" tag] + ["@" digest] */

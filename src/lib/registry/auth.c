@@ -115,21 +115,16 @@ static void ask_release(struct token_ask *a)
     gantry_registry_credentials_release(&a->cred);
 }
 
-static char *dup0(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 static void ask_snapshot(struct gantry_registry_client *c, struct reg_host *h, struct token_ask *a)
 {
     pthread_mutex_lock(&c->lock);
-    a->realm = dup0(h->realm);
-    a->service = dup0(h->service);
-    a->base = dup0(h->base);
+    a->realm = xstrdup_or_null(h->realm);
+    a->service = xstrdup_or_null(h->service);
+    a->base = xstrdup_or_null(h->base);
     if (h->have_cred) {
-        a->cred.username = dup0(h->cred.username);
-        a->cred.password = dup0(h->cred.password);
-        a->cred.identity_token = dup0(h->cred.identity_token);
+        a->cred.username = xstrdup_or_null(h->cred.username);
+        a->cred.password = xstrdup_or_null(h->cred.password);
+        a->cred.identity_token = xstrdup_or_null(h->cred.identity_token);
     }
     pthread_mutex_unlock(&c->lock);
 }

@@ -194,11 +194,6 @@ static bool scheme_is(const struct raw_challenge *ch, const char *name)
     return ch->scheme_len == strlen(name) && strncasecmp(ch->scheme, name, ch->scheme_len) == 0;
 }
 
-static char *dup0(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 static int pick(struct cursor *c, const struct raw_challenge *v, size_t n,
                 struct reg_challenge *out)
 {
@@ -218,10 +213,10 @@ static int pick(struct cursor *c, const struct raw_challenge *v, size_t n,
     if (bearer && (!realm || !*realm))
         return bad(c, "Bearer challenge without realm");
     out->scheme = bearer ? REG_AUTH_BEARER : REG_AUTH_BASIC;
-    out->realm = dup0(realm);
-    out->service = dup0(param_get(best, "service"));
-    out->scope = dup0(param_get(best, "scope"));
-    out->error = dup0(param_get(best, "error"));
+    out->realm = xstrdup_or_null(realm);
+    out->service = xstrdup_or_null(param_get(best, "service"));
+    out->scope = xstrdup_or_null(param_get(best, "scope"));
+    out->error = xstrdup_or_null(param_get(best, "error"));
     return 0;
 }
 

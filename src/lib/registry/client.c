@@ -30,15 +30,10 @@ static void share_unlock(CURL *h, curl_lock_data data, void *ud)
     pthread_mutex_unlock(&c->share_locks[data]);
 }
 
-static char *dup0(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 static void opts_copy(struct gantry_registry_opts *o, const struct gantry_registry_opts *in)
 {
     *o = *in;
-    o->config_path = dup0(in->config_path);
+    o->config_path = xstrdup_or_null(in->config_path);
     o->certs_dir = xstrdup(in->certs_dir ? in->certs_dir : "/etc/docker/certs.d");
     o->user_agent =
         in->user_agent ? xstrdup(in->user_agent) : xasprintf("gantry/%s", gantry_version());
@@ -126,9 +121,9 @@ void gantry_registry_client_free(struct gantry_registry_client *c)
 static void cred_copy(struct gantry_registry_credentials *dst,
                       const struct gantry_registry_credentials *src)
 {
-    dst->username = dup0(src->username);
-    dst->password = dup0(src->password);
-    dst->identity_token = dup0(src->identity_token);
+    dst->username = xstrdup_or_null(src->username);
+    dst->password = xstrdup_or_null(src->password);
+    dst->identity_token = xstrdup_or_null(src->identity_token);
 }
 
 static int host_load_cred(struct gantry_registry_client *c, struct reg_host *h,
