@@ -72,15 +72,20 @@ static inline char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+__attribute__((format(printf, 1, 0))) static inline char *xvasprintf(const char *fmt, va_list ap)
+{
+    char *p = NULL;
+    if (vasprintf(&p, fmt, ap) < 0)
+        oom();
+    return p;
+}
+
 __attribute__((format(printf, 1, 2))) static inline char *xasprintf(const char *fmt, ...)
 {
     va_list ap;
-    char *p = NULL;
     va_start(ap, fmt);
-    int r = vasprintf(&p, fmt, ap);
+    char *p = xvasprintf(fmt, ap);
     va_end(ap);
-    if (r < 0)
-        oom();
     return p;
 }
 

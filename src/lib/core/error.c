@@ -72,8 +72,7 @@ int gantry_error_setv(struct gantry_error **err, enum gantry_error_code code, in
     if (!err)
         return -1;
     char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        oom();
+    msg = xvasprintf(fmt, ap);
     if (errnum) {
         char *full = xasprintf("%s: %s", msg, strerror(errnum));
         free(msg);
@@ -117,8 +116,7 @@ int gantry_error_prefix(struct gantry_error **err, const char *fmt, ...)
     va_list ap;
     char *ctx = NULL;
     va_start(ap, fmt);
-    if (vasprintf(&ctx, fmt, ap) < 0)
-        oom();
+    ctx = xvasprintf(fmt, ap);
     va_end(ap);
     ctx = one_line(ctx);
     char *full = xasprintf("%s: %s", ctx, (*err)->message);

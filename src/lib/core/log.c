@@ -25,8 +25,7 @@ void gantry_log(enum gantry_log_level level, const char *fmt, ...)
     va_list ap;
     char *msg = NULL;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        oom();
+    msg = xvasprintf(fmt, ap);
     va_end(ap);
     log_fn(log_user, level, msg);
     free(msg);

@@ -153,8 +153,7 @@ int df_error(struct gantry_error **err, const char *name, size_t line, const cha
     va_list ap;
     char *msg = NULL;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        oom();
+    msg = xvasprintf(fmt, ap);
     va_end(ap);
     if (!name)
         gantry_error_set(err, GANTRY_E_PARSE, 0, "%s", msg);

@@ -60,8 +60,7 @@ static int lex_fail(struct lexer *lx, enum gantry_error_code code, const char *f
     free(lx->msg);
     lx->msg = NULL;
     va_start(ap, fmt);
-    if (vasprintf(&lx->msg, fmt, ap) < 0)
-        oom();
+    lx->msg = xvasprintf(fmt, ap);
     va_end(ap);
     /* Messages quote pieces of the word: keep them on one line. */
     for (char *c = lx->msg; *c; c++)

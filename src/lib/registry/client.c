@@ -540,8 +540,7 @@ char *reg_v2_path(const struct gantry_ref *ref, const char *fmt, ...)
     va_list ap;
     char *rest = NULL;
     va_start(ap, fmt);
-    if (vasprintf(&rest, fmt, ap) < 0)
-        oom();
+    rest = xvasprintf(fmt, ap);
     va_end(ap);
     char *p = xasprintf("/v2/%s/%s", ref->path, rest);
     free(rest);

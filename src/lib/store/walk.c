@@ -16,8 +16,7 @@ void store_walk_problem(struct store_walk *w, enum gantry_store_problem_kind kin
     va_list ap;
     char *msg = NULL;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        oom();
+    msg = xvasprintf(fmt, ap);
     va_end(ap);
     w->problems = xrealloc(w->problems, (w->n_problems + 1) * sizeof(*w->problems));
     struct gantry_store_problem *p = &w->problems[w->n_problems++];

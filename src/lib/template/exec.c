@@ -33,8 +33,7 @@ static int GANTRY_PRINTF(3, 0)
     vfail(struct tpl_exec *ex, enum gantry_error_code code, const char *fmt, va_list ap)
 {
     char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        oom();
+    msg = xvasprintf(fmt, ap);
     size_t line, col;
     tpl_linecol(ex->t->src, ex->at_pos, &line, &col);
     const char *ctx = ex->t->src + ex->at_pos;
