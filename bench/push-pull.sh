@@ -3,8 +3,10 @@
 # two-platform image (two `gantry import` of bench/make-rootfs.sh output:
 # 1 GB as linux/amd64 and 512 MB as linux/arm64), to and from the same
 # local distribution registry, side by side in one run; plus a re-push
-# where the registry has everything. Prints a table of seconds, ratio to
-# skopeo and peak RSS. Best of $RUNS (default 2) runs each.
+# where the registry has everything, and a registry-to-registry copy
+# (gantry copy vs skopeo copy, to a second local registry). Prints a table
+# of seconds, ratio to skopeo and peak RSS. Best of $RUNS (default 2) runs
+# each.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
@@ -19,7 +21,8 @@ bash "$top/bench/make-rootfs.sh" "$out/rootfs-512m.tar" 512
 
 work=$(mktemp -d "$out/push-pull.XXXXXX")
 regdir="$work/registry"
-trap 'stop_server "$regdir"; rm -rf "$work"' EXIT
+regdir2="$work/registry2"
+trap 'stop_server "$regdir"; stop_server "$regdir2"; rm -rf "$work"' EXIT
 export DOCKER_CONFIG="$work/docker"
 src="$work/src"
 g() { GANTRY_ROOT="$1" "$gantry" --progress quiet "${@:2}"; }
@@ -30,15 +33,17 @@ g "$src" import --platform linux/arm64 "$out/rootfs-512m.tar" bench/pp:arm64 >/d
 g "$src" manifest create bench/pp:multi bench/pp:amd64 bench/pp:arm64 >/dev/null
 bytes=$(du -sb "$src/blobs" | cut -f1)
 mb=$(awk "BEGIN{printf \"%.0f\", $bytes/1e6}")
+start_registry "$regdir2"
+REG2=$REG
 start_registry "$regdir"
 sk="skopeo copy -q --all --src-tls-verify=false --dest-tls-verify=false"
 
 # Each push goes to an empty registry (its storage wiped, untimed): skopeo
 # remembers where it saw blobs and would mount them from an earlier push.
-fresh_best() { # LABEL CMD: best of $runs, the registry emptied before each
+fresh_best() { # LABEL CMD [REGDIR]: best of $runs, the registry emptied before each
     local label=$1 best="" bestrss=""
     for _ in $(seq "$runs"); do
-        rm -rf "$regdir/data/docker"
+        rm -rf "${3:-$regdir}/data/docker"
         run_timed _p "$2"
         if [ -z "$best" ] || awk "BEGIN{exit !($_p_secs < $best)}"; then
             best=$_p_secs; bestrss=$_p_rss
@@ -55,6 +60,8 @@ best_of "$runs" gpull "rm -rf '$work/pulled'; GANTRY_ROOT='$work/pulled' '$gantr
 best_of "$runs" spull "rm -rf '$work/layout'; $sk docker://'$REG/base/pp:multi' oci:'$work/layout':pp"
 best_of "$runs" grepush "GANTRY_ROOT='$src' '$gantry' --progress quiet push -q bench/pp:multi '$REG/base/pp:multi'"
 best_of "$runs" srepush "$sk oci:'$src':docker.io/bench/pp:multi docker://'$REG/base/pp:multi'"
+fresh_best gcopy "'$gantry' --progress quiet copy -q --jobs $jobs docker://'$REG/base/pp:multi' docker://'$REG2/g/pp:multi'" "$regdir2"
+fresh_best scopy "$sk docker://'$REG/base/pp:multi' docker://'$REG2/s/pp:multi'" "$regdir2"
 # The pulled image must be the pushed one.
 [ "$(jq -r '.manifests[0].digest' "$work/pulled/index.json")" = "$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "docker.io/bench/pp:multi") | .digest' "$src/index.json")" ]
 
@@ -72,3 +79,4 @@ echo "| ------------------ | ------- | ------- | -------- | -------------- | ---
 row "push" gpush spush
 row "pull (all)" gpull spull
 row "re-push (present)" grepush srepush
+row "copy reg -> reg" gcopy scopy

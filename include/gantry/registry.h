@@ -88,6 +88,10 @@ struct gantry_registry_opts {
     long retry_base_ms;      /* first backoff delay, doubled each time; 0: 500 */
     long retry_after_max_s;  /* cap on a Retry-After wait; 0: 60 */
     const char *user_agent;  /* NULL: "gantry/<version>" */
+    /* Failing time one request (or one blob upload) may spend on retries:
+     * no retry starts after it, and a Retry-After that does not fit in
+     * what is left ends the retries at once; 0: 15000. */
+    long retry_budget_ms;
 };
 
 /* An opaque client; see the outline above. */
@@ -197,6 +201,11 @@ struct gantry_registry_blob_get {
     int64_t size;       /* expected size, or -1 when unknown */
     gantry_registry_write_fn write;
     void *user;
+    /* Start at this byte (Range); 0: the whole blob. Only the size is
+     * checked when offset > 0 or with caller_hashes (the caller verifies
+     * the digest of the bytes itself). */
+    uint64_t offset;
+    bool caller_hashes;
 };
 
 /*
@@ -206,9 +215,12 @@ struct gantry_registry_blob_get {
  * stopped. The bytes are hashed as they pass: a body longer than g->size
  * stops at size + 1 bytes (M7), and the end checks size and digest, so a
  * sink that commits only on success (gantry_store_blob_writer) never keeps
- * a bad blob. Errors: GANTRY_E_DIGEST_MISMATCH ("digest mismatch: got X,
- * want Y", "size mismatch: got N bytes, want M"), GANTRY_E_TOO_LARGE,
- * GANTRY_E_NOT_FOUND, the HTTP errors, or the sink's own error.
+ * a bad blob. With g->offset > 0 the bytes from there on are fetched
+ * (Range); then, or with g->caller_hashes, only the size is checked.
+ * Errors: GANTRY_E_DIGEST_MISMATCH ("digest mismatch: got X, want Y",
+ * "size mismatch: got N bytes, want M"), GANTRY_E_TOO_LARGE,
+ * GANTRY_E_INVALID_ARG (offset beyond the size), GANTRY_E_NOT_FOUND, the
+ * HTTP errors, or the sink's own error.
  */
 GANTRY_API int gantry_registry_get_blob(struct gantry_registry_client *c,
                                         const struct gantry_ref *ref,
@@ -241,17 +253,19 @@ struct gantry_registry_blob_push {
      * ("library/busybox"), tried first with a cross-repository mount; or NULL. */
     const char *mount_from;
     /* Blobs up to this size go in one PUT, larger ones in PATCH chunks of
-     * this size; 0: 32 MiB. */
+     * this size; 0: blobs up to 32 MiB in one PUT, larger ones in one
+     * streamed PATCH. */
     size_t chunk_size;
 };
 
 /*
  * Upload a blob to ref's repository: a mount from p->mount_from when given
  * (201 done; 202 falls back to uploading), else POST then one PUT (small)
- * or chunked PATCHes with Content-Range then PUT (large). Upload locations
- * may be relative or absolute. A cut chunked upload asks the registry for
- * its offset (GET <location>, Range) and resumes from there; a 416 does
- * the same. *mounted (may be NULL) tells whether the blob was mounted.
+ * or PATCHes with Content-Range (one streamed PATCH by default) then PUT
+ * (large). Upload locations may be relative or absolute. A cut PATCH asks
+ * the registry for its offset (GET <location>, Range) and resumes from
+ * there; a 416 does the same. The source is read in order, going back only
+ * to resume or to send a body again. *mounted (may be NULL) tells whether the blob was mounted.
  * The registry checks the digest. Errors: GANTRY_E_INVALID_ARG, the source's
  * own error, the HTTP errors (e.g. DIGEST_INVALID in the message).
  */
@@ -323,6 +337,57 @@ GANTRY_API int gantry_registry_config_store(const char *path, const char *server
  */
 GANTRY_API int gantry_registry_config_erase(const char *path, const char *server, bool *found,
                                             struct gantry_error **err) GANTRY_WUR;
+
+/* ---- plain HTTP(S) downloads (fetch.c): ADD <url> of a build ---- */
+
+/* What gantry_registry_fetch downloads, and where the bytes go. */
+struct gantry_registry_fetch_opts {
+    const char *url;                /* http:// or https://; required */
+    gantry_registry_write_fn write; /* the body, in order; required */
+    void *user;
+    uint64_t max_size;       /* a longer body is GANTRY_E_TOO_LARGE; 0: 8 GiB */
+    bool insecure;           /* skip TLS verification (never the default) */
+    long connect_timeout_ms; /* 0: 30000 */
+    long low_speed_time_s;   /* abort below 1 KiB/s for this long; 0: 30 */
+    const char *user_agent;  /* NULL: "gantry/<version>" */
+};
+
+/* What a fetch learnt. Strings owned; release with gantry_registry_fetch_result_release. */
+struct gantry_registry_fetch_result {
+    char *url;             /* the final URL after redirects, credentials redacted */
+    int64_t last_modified; /* Last-Modified as Unix time, or -1 */
+    /* The Content-Disposition filename (filename* preferred), as the
+     * server sent it: untrusted, may hold "/" or ".."; NULL when absent. */
+    char *filename;
+    uint64_t size; /* bytes handed to write */
+};
+
+/*
+ * GET o->url and stream the 2xx body into o->write, with TLS verification
+ * and the proxy settings of the registry client (libcurl's environment:
+ * http_proxy, https_proxy, no_proxy). Redirects are followed, at most 10
+ * hops, only to http(s) URLs and never from https to plain http; user
+ * credentials of the URL go as Basic auth to its own origin only. *out
+ * (zeroed first) is the caller's to release, also after a failure. Every
+ * URL in a message has its password redacted. Errors: GANTRY_E_INVALID_ARG
+ * (not an http(s) URL), GANTRY_E_DENIED (a refused redirect),
+ * GANTRY_E_NOT_FOUND (404), GANTRY_E_UNAUTHORIZED (401), GANTRY_E_NETWORK
+ * (other statuses, transport errors, too many redirects),
+ * GANTRY_E_TOO_LARGE, or the sink's own error.
+ */
+GANTRY_API int gantry_registry_fetch(const struct gantry_registry_fetch_opts *o,
+                                     struct gantry_registry_fetch_result *out,
+                                     struct gantry_error **err) GANTRY_WUR;
+
+/* Free the members of r and zero it; NULL is a no-op. */
+GANTRY_API void gantry_registry_fetch_result_release(struct gantry_registry_fetch_result *r);
+
+/*
+ * A copy of text in which the password of every "scheme://user:password@"
+ * URL is replaced by "xxxxx" (Go's url.Redacted): for history entries,
+ * messages and logs (CVE-2023-26054). Caller frees.
+ */
+GANTRY_API char *gantry_registry_redact(const char *text);
 
 #ifdef __cplusplus
 }

@@ -241,6 +241,11 @@ struct gantry_transfer_push_opts {
      * is first mounted from it (no bytes move), and uploaded when the
      * registry refuses the mount. NULL: no mounts. */
     const char *mount_from;
+    /* Digests of children of the index that the caller knows the
+     * destination repository has (`manifest push` has just checked or put
+     * them): neither looked up nor pushed again. Borrowed; may be NULL. */
+    const char *const *known_children;
+    size_t n_known_children;
 };
 
 /*
@@ -338,8 +343,11 @@ struct gantry_transfer_copy_opts {
  * --platform subset of several platforms gets a new, smaller index. Blobs
  * the destination has are skipped; between two repositories of the same
  * registry they are mounted (no bytes move); from one registry to another
- * each blob goes through an unlinked scratch file (the upload must be able
- * to rewind). Children go before the top, the name last. An OCI layout
+ * each blob streams from the source's GET into the upload through a 4 MiB
+ * buffer, no local copy, its size and digest checked before the upload can
+ * complete (a resumed upload fetches the source again with Range from the
+ * destination's offset). Children go before the top, the name last; blobs
+ * move largest first. An OCI layout
  * directory is created when missing; an archive is built in a temporary
  * layout beside it and written by gantry_transfer_save_file, so FILE is
  * complete or untouched. On success *out (zeroed first) is the caller's to

@@ -1,5 +1,7 @@
 /* gantry copy: an image from one place to another (registry, store, OCI directory or archive). */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gantry/registry.h>
@@ -24,6 +26,9 @@ static const char help[] =
     "                          several (repeat, or comma-separated) a smaller index\n"
     "  -a, --all-platforms     Copy the whole image (the default)\n"
     "  -j, --jobs N            Move N blobs at once (default 4)\n"
+    "      --chunk-size N      Upload blobs larger than N bytes (k, m, g: KiB, MiB,\n"
+    "                          GiB) in PATCH requests of N bytes (default: blobs\n"
+    "                          over 32 MiB in one streamed request)\n"
     "  -q, --quiet             No progress; print only the destination's name\n"
     "      --insecure          Allow plain HTTP and skip TLS verification\n"
     "      --tls-verify=false  Same as --insecure\n"
@@ -35,9 +40,28 @@ struct copy_args {
     bool quiet;
     bool insecure;
     unsigned jobs;
+    size_t chunk_size;
     const char *src;
     const char *dst;
 };
+
+/* --chunk-size N[k|m|g] (binary units): 0, or EXIT_USAGE after a usage error. */
+static int parse_chunk_size(const char *cmd, const char *s, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (end && *end && strchr("kKmMgG", *end) && end[1] == '\0')
+        shift = strchr("kK", *end) ? 10 : strchr("mM", *end) ? 20 : 30;
+    else if (!end || *end)
+        n = 0;
+    if (errno || end == s || n == 0 || n > (1ull << 40) >> shift)
+        return cli_usage_error(
+            cmd, "invalid --chunk-size '%s': want bytes, or a number with k, m or g", s);
+    *out = (size_t)(n << shift);
+    return 0;
+}
 
 static int parse(int argc, char **argv, struct copy_args *a)
 {
@@ -45,6 +69,7 @@ static int parse(int argc, char **argv, struct copy_args *a)
         {"platform", required_argument, NULL, 'p'},
         {"all-platforms", no_argument, NULL, 'a'},
         {"jobs", required_argument, NULL, 'j'},
+        {"chunk-size", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"insecure", no_argument, NULL, 'i'},
         {"tls-verify", required_argument, NULL, 't'},
@@ -59,6 +84,8 @@ static int parse(int argc, char **argv, struct copy_args *a)
             a->all_platforms = true;
         else if (c == 'j')
             rc = cli_parse_jobs("copy", optarg, &a->jobs);
+        else if (c == 'c')
+            rc = parse_chunk_size("copy", optarg, &a->chunk_size);
         else if (c == 'q')
             a->quiet = true;
         else if (c == 'i')
@@ -97,7 +124,11 @@ static int copy_run(const struct copy_args *a, const struct gantry_transfer_endp
         return cli_fail(err);
     }
     struct gantry_transfer_copy_opts co = {
-        .platforms = a->platforms.v, .n_platforms = a->platforms.n, .jobs = a->jobs};
+        .platforms = a->platforms.v,
+        .n_platforms = a->platforms.n,
+        .jobs = a->jobs,
+        .chunk_size = a->chunk_size,
+    };
     struct gantry_transfer_result r = {0};
     int rc = gantry_transfer_copy(s, c, src, dst, &co, &r, &err);
     gantry_registry_client_free(c);

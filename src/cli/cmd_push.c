@@ -1,5 +1,7 @@
 /* gantry push: upload an image of the store (all its platforms, or some) to a registry. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gantry/ref.h>
@@ -25,6 +27,9 @@ static const char help[] =
     "      --mount-from REPO   Mount the blobs the destination lacks from REPO, a\n"
     "                          repository of the same registry, before uploading\n"
     "  -j, --jobs N            Upload N blobs at once (default 4)\n"
+    "      --chunk-size N      Upload blobs larger than N bytes (k, m, g: KiB, MiB,\n"
+    "                          GiB) in PATCH requests of N bytes (default: blobs\n"
+    "                          over 32 MiB in one streamed request)\n"
     "  -q, --quiet             No progress; print only the destination's full name\n"
     "      --insecure          Allow plain HTTP and skip TLS verification\n"
     "      --tls-verify=false  Same as --insecure\n"
@@ -35,16 +40,36 @@ struct push_args {
     bool quiet;
     bool insecure;
     unsigned jobs;
+    size_t chunk_size;
     const char *mount_from;
     const char *src;
     const char *dest;
 };
+
+/* --chunk-size N[k|m|g] (binary units): 0, or EXIT_USAGE after a usage error. */
+static int parse_chunk_size(const char *cmd, const char *s, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (end && *end && strchr("kKmMgG", *end) && end[1] == '\0')
+        shift = strchr("kK", *end) ? 10 : strchr("mM", *end) ? 20 : 30;
+    else if (!end || *end)
+        n = 0;
+    if (errno || end == s || n == 0 || n > (1ull << 40) >> shift)
+        return cli_usage_error(
+            cmd, "invalid --chunk-size '%s': want bytes, or a number with k, m or g", s);
+    *out = (size_t)(n << shift);
+    return 0;
+}
 
 static int parse(int argc, char **argv, struct push_args *a)
 {
     static const struct option opts[] = {
         {"platform", required_argument, NULL, 'p'},
         {"jobs", required_argument, NULL, 'j'},
+        {"chunk-size", required_argument, NULL, 'c'},
         {"mount-from", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},
         {"insecure", no_argument, NULL, 'i'},
@@ -60,6 +85,8 @@ static int parse(int argc, char **argv, struct push_args *a)
             rc = cli_parse_jobs("push", optarg, &a->jobs);
         else if (c == 'm')
             a->mount_from = optarg;
+        else if (c == 'c')
+            rc = parse_chunk_size("push", optarg, &a->chunk_size);
         else if (c == 'q')
             a->quiet = true;
         else if (c == 'i')
@@ -109,6 +136,7 @@ static int push_run(const struct push_args *a)
     struct gantry_transfer_push_opts po = {.platforms = a->platforms.v,
                                            .n_platforms = a->platforms.n,
                                            .jobs = a->jobs,
+                                           .chunk_size = a->chunk_size,
                                            .mount_from = a->mount_from};
     struct gantry_transfer_result r = {0};
     int rc = gantry_transfer_push(s, c, a->src, a->dest, &po, &r, &err);

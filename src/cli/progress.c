@@ -8,6 +8,9 @@
  * first reported; the finished ones at the top of the table are final and
  * no longer redrawn, so only the moving part of the table is rewritten.
  * Otherwise ("plain") one line per finished item; nothing for "quiet".
+ * On a terminal the display also takes the log lines (--debug, warnings):
+ * each is printed where the moving part of the table was, and the table
+ * drawn again below it, so neither overwrites the other.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -171,6 +174,24 @@ static void on_progress(void *user, const struct gantry_progress *p)
     pthread_mutex_unlock(&lock);
 }
 
+/* main.c's log lines, printed above the moving part of the table. */
+static void log_above_table(void *user, enum gantry_log_level level, const char *msg)
+{
+    (void)user;
+    if (level == GANTRY_LOG_DEBUG && !cli_globals.debug)
+        return;
+    pthread_mutex_lock(&lock);
+    if (drawn)
+        fprintf(stderr, "\033[%zuA\r\033[J", drawn);
+    drawn = 0;
+    fprintf(stderr, "%s%s\n", level == GANTRY_LOG_WARN ? "gantry: warning: " : "", msg);
+    if (top < n_items)
+        redraw();
+    else
+        fflush(stderr);
+    pthread_mutex_unlock(&lock);
+}
+
 int cli_progress_setup(const char *how)
 {
     if (!how || strcmp(how, "auto") == 0)
@@ -182,6 +203,8 @@ int cli_progress_setup(const char *how)
     else
         return cli_errorf("invalid --progress '%s': want auto, plain or quiet", how);
     gantry_set_progress_handler(mode == PROGRESS_QUIET ? NULL : on_progress, NULL);
+    if (mode == PROGRESS_TTY)
+        gantry_set_log_handler(log_above_table, NULL);
     return 0;
 }
 

@@ -47,6 +47,20 @@ nothing_stored() {
     nothing_stored
 }
 
+@test "faults: pull of a corrupt blob (right size, wrong bytes) stores nothing" {
+    start_fake "$SRV" --fault blob-corrupt
+    d=$(digest_of img/layer.bin)
+    push_image app:1
+    export GANTRY_ROOT="$BATS_TEST_TMPDIR/store"
+    run --separate-stderr "$GANTRY" pull "$FAKE/app:1"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == "gantry: "*"fetch blob '$FAKE/app@sha256:"*"': digest mismatch: got sha256:"*", want sha256:"* ]]
+    # Neither blob (both were corrupted) nor a temporary file, nor a name.
+    [ -z "$(find "$GANTRY_ROOT/blobs" "$GANTRY_ROOT/tmp" -type f 2>/dev/null)" ]
+    run "$GANTRY" images -q
+    [ -z "$output" ]
+}
+
 @test "faults: a blob longer than its descriptor stops at size + 1 (M7)" {
     start_fake "$SRV" --fault blob-long
     d=$(digest_of img/layer.bin)
@@ -84,10 +98,16 @@ nothing_stored() {
 @test "faults: 503 for ever gives up after the bounded retries" {
     start_fake "$SRV" --fault 503-always
     push_image app:1
+    start=$(date +%s%N)
     run --separate-stderr "$GANTRY" registry get-manifest "$FAKE/app:1"
     [ "$status" -eq 1 ]
     [ "$stderr" = "gantry: fetch manifest '$FAKE/app:1': HTTP 503 service unavailable: UNAVAILABLE: try again later" ]
     [ "$(requests "$SRV" 'select(.path == "/v2/app/manifests/1" and .method == "GET")' | wc -l)" -eq 5 ]
+    # 4 retries after 0.5, 1, 2 and 4 s (plus up to half as much jitter):
+    # at least 7.5 s, and within the 15 s budget of one request.
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ "$ms" -ge 7500 ]
+    [ "$ms" -lt 15500 ]
 }
 
 @test "faults: 429 with Retry-After waits and retries (H6)" {
@@ -98,6 +118,17 @@ nothing_stored() {
     [ "$status" -eq 0 ]
     [ $(( ($(date +%s%N) - start) / 1000000 )) -ge 1000 ]
     [ "$(requests "$SRV" 'select(.path == "/v2/app/manifests/1" and .method == "GET") | .status' | tr '\n' ' ')" = "429 200 " ]
+}
+
+@test "faults: a Retry-After beyond the retry budget fails at once, saying how long to wait" {
+    start_fake "$SRV" --fault 429-long
+    push_image app:1
+    start=$(date +%s%N)
+    run --separate-stderr "$GANTRY" registry get-manifest "$FAKE/app:1"
+    [ "$status" -eq 1 ]
+    [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 3000 ]
+    [ "$stderr" = "gantry: fetch manifest '$FAKE/app:1': HTTP 429 too many requests: TOOMANYREQUESTS: rate limit (retry after 120)" ]
+    [ "$(requests "$SRV" 'select(.path == "/v2/app/manifests/1" and .method == "GET")' | wc -l)" -eq 1 ]
 }
 
 @test "faults: a blob redirect to another origin is followed without Authorization (H9)" {

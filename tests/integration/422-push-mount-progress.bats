@@ -156,3 +156,26 @@ while v >= 1000 and u + 1 < len(units):
 print("%.0f%s" % (v, units[u]) if u == 0 else "%s%s" % (("%.3g" % v), units[u]))
 ' "$1"
 }
+
+@test "progress on a terminal: --debug lines print above the table, never over it" {
+    source "$BATS_TEST_DIRNAME/../registry/lib.bash"
+    # A cut chunk makes a debug line in the middle of the push, while the
+    # line of that blob is drawn (one blob at a time, 1 MiB chunks: the
+    # bar shows before the chunk is cut).
+    start_fake "$BATS_TEST_TMPDIR/fake" --fault patch-cut-once
+    run python3 "$BATS_TEST_DIRNAME/../registry/ttyrun.py" --raw raw -- \
+        "$GANTRY" --debug push --jobs 1 --chunk-size 1m demo/busybox:multi "$FAKE/tty/a:1"
+    stop_server "$BATS_TEST_TMPDIR/fake"
+    [ "$status" -eq 0 ]
+    # The table was drawn in place (cursor-up escapes) ...
+    grep -q $'\e\\[[0-9]*A' raw
+    # ... and the final screen still shows the debug line whole, above the
+    # table, and each of the 6 blobs exactly once.
+    [[ "$output" == *"upload chunk at 0: "*"; asking the registry"* ]]
+    n=$(grep -n "asking the registry" <<<"$output" | head -1 | cut -d: -f1)
+    last=$(grep -n ": Pushed$" <<<"$output" | tail -1 | cut -d: -f1)
+    [ "$n" -lt "$last" ]
+    [ "$(grep -c ': Pushed$' <<<"$output")" -eq 6 ]
+    [[ "$output" != *"Pushing"* ]]
+    [ "$(grep -E '^[0-9a-f]{12}: ' <<<"$output" | cut -d: -f1 | sort | uniq -d)" = "" ]
+}

@@ -32,9 +32,16 @@ teardown_file() {
 }
 
 setup() {
+    source "$BATS_TEST_DIRNAME/../registry/lib.bash"
     export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
     copy_file_store
     cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+    if [ -e "$BATS_TEST_TMPDIR/fake/pid" ]; then
+        stop_server "$BATS_TEST_TMPDIR/fake"
+    fi
 }
 
 raw() {
@@ -118,4 +125,65 @@ raw() {
     run --separate-stderr "$GANTRY" copy "oci-archive:$BATS_TEST_TMPDIR/none.tar" "$REG2/bad/busybox:2"
     [ "$status" -eq 1 ]
     [[ "$stderr" == "gantry: open '$BATS_TEST_TMPDIR/none.tar'"* ]]
+}
+
+# big_image NAME: a one-platform image with a 12 MiB random layer (three
+# times the copy stream's buffer), pushed to $REG1/src/NAME:1.
+big_image() {
+    mkdir -p rootfs
+    head -c 12M /dev/urandom > rootfs/big
+    tar -C rootfs -cf big.tar .
+    "$GANTRY" import --platform linux/amd64 big.tar "demo/$1:1" >/dev/null
+    "$GANTRY" push -q "demo/$1:1" "$REG1/src/$1:1" >/dev/null
+}
+
+@test "copy: registry to registry streams, no scratch file, bounded memory" {
+    big_image big
+    # Nowhere to put a temporary file: a scratch copy of a blob would fail.
+    run --separate-stderr env TMPDIR="$BATS_TEST_TMPDIR/none" /usr/bin/time -f '%M' -o rss \
+        "$GANTRY" --debug copy "docker://$REG1/src/big:1" "docker://$REG2/big/stream:1"
+    [ "$status" -eq 0 ]
+    [[ "$stderr" == *"copy: 2 blobs copied"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/none" ]
+    [ "$(raw "$REG2/big/stream:1")" = "$(raw "$REG1/src/big:1")" ]
+    layer=$(raw "$REG1/src/big:1" | jq -r '.layers[0].digest')
+    [ "$(curl -fsS "http://$REG2/v2/big/stream/blobs/$layer" | sha256sum | cut -d' ' -f1)" = "${layer#sha256:}" ]
+    # Peak RSS (kB) within the 64 MB target.
+    [ "$(cat rss)" -lt 65536 ]
+}
+
+@test "copy: a cut upload resumes by fetching the source again from the destination's offset" {
+    big_image cut
+    start_fake "$BATS_TEST_TMPDIR/fake" --fault patch-cut-once
+    run --separate-stderr "$GANTRY" --debug copy --chunk-size 1m "docker://$REG1/src/cut:1" "docker://$FAKE/dst/cut:1"
+    [ "$status" -eq 0 ]
+    layer=$(raw "$REG1/src/cut:1" | jq -r '.layers[0].digest')
+    # The first PATCH was cut halfway (512 KiB in): the registry said so,
+    # and the source was fetched again from there with Range.
+    [ "$(requests "$BATS_TEST_TMPDIR/fake" 'select(.method == "GET" and (.path | contains("/blobs/uploads/"))) | .status')" = 204 ]
+    [[ "$stderr" == *"blob $layer: fetching the source again from byte 524288"* ]]
+    # The fake registry verified the digest of the whole blob (PUT 201).
+    [ "$(requests "$BATS_TEST_TMPDIR/fake" 'select(.method == "PUT" and (.path | contains("/blobs/uploads/"))) | .status' | sort -u)" = 201 ]
+    [ "$(raw "$FAKE/dst/cut:1")" = "$(raw "$REG1/src/cut:1")" ]
+}
+
+@test "copy: a truncated source blob stops the upload, nothing is committed" {
+    start_fake "$BATS_TEST_TMPDIR/fake" --fault blob-truncated
+    "$GANTRY" push -q --platform linux/arm64 demo/busybox:multi "$FAKE/src/busybox:1" >/dev/null
+    run --separate-stderr "$GANTRY" copy "docker://$FAKE/src/busybox:1" "docker://$REG2/trunc/busybox:1"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == "gantry: "*"size mismatch: got "*" bytes, want "* ]]
+    run skopeo inspect --raw --tls-verify=false "docker://$REG2/trunc/busybox:1"
+    [ "$status" -ne 0 ]
+    # No layer of the image was committed at the destination.
+    [ -z "$(find "$REGDIR2/data/docker/registry/v2/repositories/trunc" -path '*/_layers/*' -name link 2>/dev/null)" ]
+}
+
+@test "copy: a corrupt source blob (right size, wrong bytes) fails on its digest" {
+    start_fake "$BATS_TEST_TMPDIR/fake" --fault blob-corrupt
+    "$GANTRY" push -q --platform linux/arm64 demo/busybox:multi "$FAKE/src/busybox:1" >/dev/null
+    run --separate-stderr "$GANTRY" copy "docker://$FAKE/src/busybox:1" "docker://$REG2/corrupt/busybox:1"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == "gantry: "*"digest mismatch: got sha256:"*", want sha256:"* ]]
+    [ -z "$(find "$REGDIR2/data/docker/registry/v2/repositories/corrupt" -path '*/_layers/*' -name link 2>/dev/null)" ]
 }

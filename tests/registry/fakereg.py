@@ -15,9 +15,11 @@ Faults:
   blob-truncated     blob GETs answer a complete but shorter body
   blob-cut-once      the first blob GET stops halfway (Content-Length promised more)
   blob-long          blob GETs answer the blob plus extra bytes
+  blob-corrupt       blob GETs answer the blob with its first byte changed
   503-once           the first manifest GET answers 503
   503-always         every manifest GET answers 503
   429-once           the first manifest GET answers 429 with Retry-After: 1
+  429-long           every manifest GET answers 429 with Retry-After: 120
   redirect-blobs     blob GETs redirect (307) to the other origin
   redirect-file      blob GETs redirect to file:///etc/passwd
   redirect-loop      blob GETs redirect to themselves, forever
@@ -260,6 +262,10 @@ class Handler(BaseHTTPRequestHandler):
         if "429-once" in f and STATE.once("429"):
             self.send(429, "slow down", headers={"Retry-After": "1"})
             return True
+        if "429-long" in f:
+            body = json.dumps({"errors": [{"code": "TOOMANYREQUESTS", "message": "rate limit"}]})
+            self.send(429, body, headers={"Retry-After": "120"}, content_type="application/json")
+            return True
         if "big-manifest" in f:
             pad = "x" * (5 * 1024 * 1024)
             self.send(200, json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
@@ -300,6 +306,8 @@ class Handler(BaseHTTPRequestHandler):
         if "blob-long" in f:
             return self.send(200, data + b"extra bytes",
                              content_type="application/octet-stream")
+        if "blob-corrupt" in f:
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
         if "blob-cut-once" in f and STATE.once("cut"):
             return self.cut(data)
         self.send_range(data)

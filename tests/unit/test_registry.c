@@ -338,6 +338,55 @@ static void test_registry__retry_after(void **state)
             fail_msg("Retry-After '%s' accepted", bad[i]);
 }
 
+/* Milliseconds from a to now. */
+static long elapsed_ms(const struct timespec *a)
+{
+    struct timespec now;
+    reg_now(&now);
+    return (long)(now.tv_sec - a->tv_sec) * 1000L + (now.tv_nsec - a->tv_nsec) / 1000000L;
+}
+
+static void test_registry__retry_budget(void **state)
+{
+    (void)state;
+    struct gantry_registry_opts o = {.retry_base_ms = 20, .retry_budget_ms = 300};
+    struct gantry_error *err = NULL;
+    struct gantry_registry_client *c = gantry_registry_client_new(&o, &err);
+    assert_non_null(c);
+    struct timespec since, t;
+    reg_now(&since);
+    /* A Retry-After beyond what is left: give up without waiting. */
+    reg_now(&t);
+    assert_false(reg_retry_wait(c, &since, 0, 5000));
+    assert_true(elapsed_ms(&t) < 50);
+    /* One that fits is honoured. */
+    reg_now(&t);
+    assert_true(reg_retry_wait(c, &since, 0, 100));
+    assert_true(elapsed_ms(&t) >= 100);
+    /* Backoff doubles (20, 40, 80 ms plus jitter) and is cut to the budget. */
+    reg_now(&t);
+    assert_true(reg_retry_wait(c, &since, 2, -1));
+    assert_true(elapsed_ms(&t) >= 80);
+    assert_true(reg_retry_wait(c, &since, 6, -1));
+    assert_true(elapsed_ms(&since) <= 400);
+    /* Spent: no more retries. */
+    assert_false(reg_retry_wait(c, &since, 0, -1));
+    /* Retry-After only for the statuses worth retrying, capped. */
+    struct reg_response r;
+    reg_response_init(&r);
+    r.status = 503;
+    r.retry_after = xstrdup("7");
+    assert_int_equal(reg_retry_after_ms(c, &r), 7000);
+    free(r.retry_after);
+    r.retry_after = xstrdup("3600");
+    assert_int_equal(reg_retry_after_ms(c, &r), 60000);
+    r.status = 404;
+    assert_int_equal(reg_retry_after_ms(c, &r), -1);
+    assert_int_equal(reg_retry_after_ms(c, NULL), -1);
+    reg_response_release(&r);
+    gantry_registry_client_free(c);
+}
+
 static void test_registry__base64(void **state)
 {
     (void)state;
@@ -725,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_registry__hosts),
         cmocka_unit_test(test_registry__ranges),
         cmocka_unit_test(test_registry__retry_after),
+        cmocka_unit_test(test_registry__retry_budget),
         cmocka_unit_test(test_registry__base64),
         cmocka_unit_test(test_registry__json_documents),
         cmocka_unit_test(test_registry__server_keys),

@@ -404,6 +404,23 @@ static void test_transfer__no_platform_message(void **state)
                        "platform)");
 }
 
+static void test_transfer__blobs_larger_first(void **state)
+{
+    (void)state;
+    struct copy_blob items[] = {
+        {.digest = "sha256:c", .size = 10},
+        {.digest = "sha256:a", .size = 500},
+        {.digest = "sha256:b", .size = 10},
+        {.digest = "sha256:d", .size = 70},
+    };
+    struct copy_blobs l = {.items = items, .n_items = ARRAY_SIZE(items)};
+    copy_blobs_sort_larger_first(&l);
+    /* Largest first; equal sizes by digest, so the order is stable. */
+    const char *want[] = {"sha256:a", "sha256:d", "sha256:b", "sha256:c"};
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+        assert_string_equal(items[i].digest, want[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_transfer__select_entry),
         cmocka_unit_test(test_transfer__entry_is_runnable),
         cmocka_unit_test(test_transfer__no_platform_message),
+        cmocka_unit_test(test_transfer__blobs_larger_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

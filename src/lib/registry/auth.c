@@ -213,12 +213,15 @@ static int token_exchange(struct gantry_registry_client *c, const struct token_a
         .body_cap = GANTRY_TOKEN_MAX,
     };
     int max = c->opts.max_retries;
+    struct timespec since;
+    reg_now(&since);
     for (unsigned attempt = 0;; attempt++) {
         reg_response_reset(resp);
         _cleanup_error_ struct gantry_error *e = NULL;
         int r = reg_http_perform(c, NULL, &req, url, basic, resp, &e);
         bool again = r < 0 ? resp->transient : reg_status_retryable(resp->status);
-        if (!again || (int)attempt >= max) {
+        if (!again || (int)attempt >= max ||
+            !reg_retry_wait(c, &since, attempt, r == 0 ? reg_retry_after_ms(c, resp) : -1)) {
             if (basic)
                 explicit_bzero(basic, strlen(basic));
             if (r < 0 && err) {
@@ -227,7 +230,6 @@ static int token_exchange(struct gantry_registry_client *c, const struct token_a
             }
             return r;
         }
-        reg_retry_wait(c, attempt, r == 0 ? resp : NULL);
     }
 }
 

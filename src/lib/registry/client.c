@@ -49,6 +49,8 @@ static void opts_copy(struct gantry_registry_opts *o, const struct gantry_regist
         o->retry_base_ms = 500;
     if (o->retry_after_max_s <= 0)
         o->retry_after_max_s = 60;
+    if (o->retry_budget_ms <= 0)
+        o->retry_budget_ms = 15000;
 }
 
 struct gantry_registry_client *gantry_registry_client_new(const struct gantry_registry_opts *opts,
@@ -217,19 +219,21 @@ static int ping_once(struct gantry_registry_client *c, struct reg_host *h, bool 
     _cleanup_free_ char *url = xasprintf("%s/v2/", h->base);
     struct reg_request req = {.method = "GET", .body_cap = REG_ERROR_BODY_MAX};
     int max = last ? c->opts.max_retries : 0;
+    struct timespec since;
+    reg_now(&since);
     for (unsigned attempt = 0;; attempt++) {
         reg_response_reset(resp);
         _cleanup_error_ struct gantry_error *e = NULL;
         int r = reg_http_perform(c, h, &req, url, NULL, resp, &e);
         bool again = r < 0 ? resp->transient : reg_status_retryable(resp->status);
-        if (!again || (int)attempt >= max) {
+        if (!again || (int)attempt >= max ||
+            !reg_retry_wait(c, &since, attempt, r == 0 ? reg_retry_after_ms(c, resp) : -1)) {
             if (r < 0 && err) {
                 gantry_error_free(*err);
                 *err = steal_pointer(&e);
             }
             return r;
         }
-        reg_retry_wait(c, attempt, r == 0 ? resp : NULL);
     }
 }
 
@@ -408,20 +412,25 @@ int reg_request_do(struct gantry_registry_client *c, struct reg_host *h,
     if (reg_host_ready(c, h, err) < 0)
         return -1;
     int max = retry ? c->opts.max_retries : 0;
+    struct timespec since;
+    reg_now(&since);
     for (unsigned attempt = 0;; attempt++) {
         _cleanup_error_ struct gantry_error *e = NULL;
         int r = exchange(c, h, req, resp, &e);
         bool again = r < 0 ? resp->transient : reg_status_retryable(resp->status);
-        if (!again || (int)attempt >= max || resp->delivered > 0) {
+        bool stop = !again || (int)attempt >= max || resp->delivered > 0;
+        if (!stop) {
+            gantry_log(GANTRY_LOG_DEBUG, "%s '%s': %s, retrying", req->method, h->name,
+                       r < 0 ? e->message : "busy");
+            stop = !reg_retry_wait(c, &since, attempt, r == 0 ? reg_retry_after_ms(c, resp) : -1);
+        }
+        if (stop) {
             if (r < 0 && err) {
                 gantry_error_free(*err);
                 *err = steal_pointer(&e);
             }
             return r;
         }
-        gantry_log(GANTRY_LOG_DEBUG, "%s '%s': %s, retrying", req->method, h->name,
-                   r < 0 ? e->message : "busy");
-        reg_retry_wait(c, attempt, r == 0 ? resp : NULL);
     }
 }
 
@@ -430,22 +439,45 @@ bool reg_status_retryable(long status)
     return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
-void reg_retry_wait(struct gantry_registry_client *c, unsigned attempt,
-                    const struct reg_response *resp)
+long reg_retry_after_ms(const struct gantry_registry_client *c, const struct reg_response *resp)
 {
-    long ms = c->opts.retry_base_ms;
-    for (unsigned i = 0; i < attempt && ms < 30000; i++)
-        ms *= 2;
-    ms += random() % (ms / 2 + 1);
     long secs;
-    if (resp && resp->retry_after &&
-        reg_retry_after_parse(resp->retry_after, strlen(resp->retry_after), time(NULL), &secs) ==
-            0) {
-        if (secs > c->opts.retry_after_max_s)
-            secs = c->opts.retry_after_max_s;
-        ms = secs * 1000;
+    if (!resp || !reg_status_retryable(resp->status) || !resp->retry_after ||
+        reg_retry_after_parse(resp->retry_after, strlen(resp->retry_after), time(NULL), &secs) < 0)
+        return -1;
+    return (secs < c->opts.retry_after_max_s ? secs : c->opts.retry_after_max_s) * 1000L;
+}
+
+static long ms_since(const struct timespec *t)
+{
+    struct timespec now;
+    reg_now(&now);
+    return (long)(now.tv_sec - t->tv_sec) * 1000L + (now.tv_nsec - t->tv_nsec) / 1000000L;
+}
+
+bool reg_retry_wait(struct gantry_registry_client *c, const struct timespec *since,
+                    unsigned attempt, long retry_after_ms)
+{
+    long left = c->opts.retry_budget_ms - ms_since(since);
+    if (left <= 0)
+        return false;
+    if (retry_after_ms > left) {
+        /* Retrying sooner than asked would only be refused again. */
+        gantry_log(GANTRY_LOG_DEBUG, "the registry asks to wait %ld s: beyond the retry budget",
+                   retry_after_ms / 1000);
+        return false;
+    }
+    long ms = retry_after_ms;
+    if (ms < 0) {
+        ms = c->opts.retry_base_ms;
+        for (unsigned i = 0; i < attempt && ms < REG_BACKOFF_MAX_MS; i++)
+            ms *= 2;
+        ms += random() % (ms / 2 + 1);
+        if (ms > left)
+            ms = left;
     }
     reg_sleep_ms(ms);
+    return true;
 }
 
 static const char *reason(long status)
@@ -529,10 +561,14 @@ int reg_http_error(const struct reg_response *resp, const char *what, struct gan
     _cleanup_free_ char *detail = reg_errors_render(resp->body.data, resp->body.len);
     if (!detail)
         detail = excerpt(resp->body.data, resp->body.len);
+    /* A Retry-After the retries could not honour: say how long to wait. */
+    _cleanup_free_ char *after = reg_status_retryable(resp->status) && resp->retry_after
+                                     ? xasprintf(" (retry after %.40s)", resp->retry_after)
+                                     : NULL;
     return gantry_error_set_http(err, status_code(resp->status), (int)resp->status,
-                                 "%s%sHTTP %ld %s%s%s", what ? what : "", what ? ": " : "",
+                                 "%s%sHTTP %ld %s%s%s%s", what ? what : "", what ? ": " : "",
                                  resp->status, reason(resp->status), detail ? ": " : "",
-                                 detail ? detail : "");
+                                 detail ? detail : "", after ? after : "");
 }
 
 char *reg_v2_path(const struct gantry_ref *ref, const char *fmt, ...)

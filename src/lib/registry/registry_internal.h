@@ -16,14 +16,17 @@
 
 #include "util.h"
 
-#define REG_CHALLENGE_MAX GANTRY_TOKEN_MAX /* WWW-Authenticate, bounded (H2) */
-#define REG_CHALLENGE_PARAMS_MAX 32        /* auth-params per header */
-#define REG_ERROR_BODY_MAX 8192            /* kept of an error body */
-#define REG_EXCERPT_MAX 160                /* shown of a non-JSON error body (H15) */
-#define REG_REDIRECTS_MAX 10               /* as containerd (H10) */
-#define REG_CHUNK_DEFAULT (32u * 1024u * 1024u)
+#define REG_CHALLENGE_MAX GANTRY_TOKEN_MAX      /* WWW-Authenticate, bounded (H2) */
+#define REG_CHALLENGE_PARAMS_MAX 32             /* auth-params per header */
+#define REG_ERROR_BODY_MAX 8192                 /* kept of an error body */
+#define REG_EXCERPT_MAX 160                     /* shown of a non-JSON error body (H15) */
+#define REG_REDIRECTS_MAX 10                    /* as containerd (H10) */
+#define REG_CHUNK_DEFAULT (32u * 1024u * 1024u) /* larger blobs: one streamed PATCH */
+#define REG_SEND_BUFFER (1024L * 1024L)         /* curl's upload buffer for blob bodies */
+#define REG_RECV_BUFFER (256L * 1024L)          /* curl's receive buffer for blob bodies */
 #define REG_TAG_PAGES_MAX 10000
 #define REG_HEADER_MAX GANTRY_TOKEN_MAX /* any one captured response header */
+#define REG_BACKOFF_MAX_MS 8000L        /* longest backoff between two retries */
 
 /* challenge.c: WWW-Authenticate (RFC 7235) */
 
@@ -305,10 +308,20 @@ int reg_request_do(struct gantry_registry_client *c, struct reg_host *h,
 
 /* True for 429 and the 5xx statuses worth retrying. */
 bool reg_status_retryable(long status);
-/* Wait before retry number attempt (0-based): Retry-After when resp has
- * one (capped), else exponential backoff with jitter. */
-void reg_retry_wait(struct gantry_registry_client *c, unsigned attempt,
-                    const struct reg_response *resp);
+/*
+ * The Retry-After of a retryable answer (429, 5xx) in ms, capped at
+ * opts.retry_after_max_s; -1 when resp is NULL or has none.
+ */
+long reg_retry_after_ms(const struct gantry_registry_client *c, const struct reg_response *resp);
+/*
+ * Wait before retry number attempt (0-based) of something failing since
+ * *since: retry_after_ms when >= 0, else exponential backoff from
+ * opts.retry_base_ms (at most REG_BACKOFF_MAX_MS) with jitter, cut to what
+ * is left of opts.retry_budget_ms. Returns false without waiting when the
+ * budget is spent or a Retry-After does not fit in it: give up then.
+ */
+bool reg_retry_wait(struct gantry_registry_client *c, const struct timespec *since,
+                    unsigned attempt, long retry_after_ms);
 
 /*
  * Fill *err for an HTTP error response: code from the status, message

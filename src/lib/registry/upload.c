@@ -6,18 +6,21 @@
  * next. A failed chunk asks the registry how much it has (GET <location>,
  * Range) and goes on from there (H5, 416); a lost session starts over.
  *
+ * A large blob goes in one streamed PATCH unless the caller asks for
+ * chunks: a cut one resumes from the registry's offset just the same, and
+ * one request instead of one per chunk spares the registry a hash-state
+ * save and restore per chunk.
+ *
  * The requests of an upload are not retried one by one: the loops here
  * retry the session (ask the offset, or start over) with backoff, within
- * one budget of failing time per blob, so a registry that went away fails
- * a push in about UPLOAD_RETRY_BUDGET_MS instead of a minute of nested
- * retries. Any progress (a chunk acknowledged) refills the budget.
+ * one budget of failing time per blob (opts.retry_budget_ms), so a
+ * registry that went away fails a push in about that time instead of a
+ * minute of nested retries. Any progress (a chunk acknowledged) refills
+ * the budget.
  */
 #include <inttypes.h>
 
 #include "registry_internal.h"
-
-#define UPLOAD_RETRY_BUDGET_MS 15000L
-#define UPLOAD_BACKOFF_MAX_MS 8000L
 
 struct upload {
     struct gantry_registry_client *c;
@@ -36,25 +39,12 @@ struct upload {
 /* Keep a Retry-After of a retryable answer for the next wait. */
 static void note_status(struct upload *u, const struct reg_response *resp)
 {
-    long secs;
-    u->retry_after_ms = -1;
-    if (reg_status_retryable(resp->status) && resp->retry_after &&
-        reg_retry_after_parse(resp->retry_after, strlen(resp->retry_after), time(NULL), &secs) == 0)
-        u->retry_after_ms =
-            (secs < u->c->opts.retry_after_max_s ? secs : u->c->opts.retry_after_max_s) * 1000L;
-}
-
-static long ms_since(const struct timespec *t)
-{
-    struct timespec now;
-    reg_now(&now);
-    return (long)(now.tv_sec - t->tv_sec) * 1000L + (now.tv_nsec - t->tv_nsec) / 1000000L;
+    u->retry_after_ms = reg_retry_after_ms(u->c, resp);
 }
 
 /*
- * Wait before retry number attempt (0-based): Retry-After when the
- * registry sent one, else exponential backoff with jitter, cut to what is
- * left of the budget. False when the budget is spent: give up.
+ * Wait before retry number attempt (0-based) within the budget of failing
+ * time that began with the attempt that failed first. False: give up.
  */
 static bool retry_wait(struct upload *u, unsigned attempt)
 {
@@ -62,17 +52,7 @@ static bool retry_wait(struct upload *u, unsigned attempt)
         u->failing = true;
         u->failing_since = u->attempt_start;
     }
-    long left = UPLOAD_RETRY_BUDGET_MS - ms_since(&u->failing_since);
-    if (left <= 0)
-        return false;
-    long ms = u->c->opts.retry_base_ms;
-    for (unsigned i = 0; i < attempt && ms < UPLOAD_BACKOFF_MAX_MS; i++)
-        ms *= 2;
-    ms += random() % (ms / 2 + 1);
-    if (u->retry_after_ms >= 0)
-        ms = u->retry_after_ms;
-    reg_sleep_ms(ms < left ? ms : left);
-    return true;
+    return reg_retry_wait(u->c, &u->failing_since, attempt, u->retry_after_ms);
 }
 
 static void mark_attempt(struct upload *u)
@@ -185,11 +165,14 @@ static int finish(struct upload *u, const struct reg_body *body, struct gantry_e
     return r;
 }
 
-/* PATCH one chunk; *offset moves to what the registry acknowledged. */
+/*
+ * PATCH one chunk, or with no chunk size the whole rest of the blob in one
+ * streamed request; *offset moves to what the registry acknowledged.
+ */
 static int patch_chunk(struct upload *u, uint64_t *offset, struct gantry_error **err)
 {
     uint64_t left = (uint64_t)u->p->size - *offset;
-    uint64_t n = left < u->p->chunk_size ? left : u->p->chunk_size;
+    uint64_t n = u->p->chunk_size && left > u->p->chunk_size ? u->p->chunk_size : left;
     _cleanup_free_ char *range = reg_chunk_range_header(*offset, n);
     struct reg_body body = {.read = u->p->read, .user = u->p->user, .offset = *offset, .len = n};
     struct reg_request req = {
@@ -282,7 +265,8 @@ static int upload_once(struct upload *u, struct gantry_error **err)
     /* A mount answered 202 already opened a session. */
     if (!u->location && start(u, false, err) < 0)
         return -1;
-    if ((uint64_t)u->p->size <= u->p->chunk_size) {
+    uint64_t whole_max = u->p->chunk_size ? u->p->chunk_size : REG_CHUNK_DEFAULT;
+    if ((uint64_t)u->p->size <= whole_max) {
         struct reg_body body = {
             .read = u->p->read, .user = u->p->user, .len = (uint64_t)u->p->size};
         return finish(u, &body, err);
@@ -324,8 +308,6 @@ int gantry_registry_push_blob(struct gantry_registry_client *c, const struct gan
     if (mounted)
         *mounted = false;
     struct gantry_registry_blob_push pp = *p;
-    if (pp.chunk_size == 0)
-        pp.chunk_size = REG_CHUNK_DEFAULT;
     bool mount = pp.mount_from && *pp.mount_from && strcmp(pp.mount_from, ref->path) != 0;
     _cleanup_free_ char *own = reg_scope_repo(ref->path, "pull,push");
     _cleanup_free_ char *from = mount ? reg_scope_repo(pp.mount_from, "pull") : NULL;

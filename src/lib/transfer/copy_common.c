@@ -107,6 +107,20 @@ void copy_blobs_add_manifest(struct copy_blobs *l, const struct gantry_oci_manif
         blobs_add(l, &m->layers[i]);
 }
 
+static int larger_first(const void *a, const void *b)
+{
+    const struct copy_blob *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size > y->size ? -1 : 1;
+    return strcmp(x->digest, y->digest);
+}
+
+void copy_blobs_sort_larger_first(struct copy_blobs *l)
+{
+    if (l->n_items > 1)
+        qsort(l->items, l->n_items, sizeof(*l->items), larger_first);
+}
+
 void copy_blobs_release(struct copy_blobs *l)
 {
     free(l->items);

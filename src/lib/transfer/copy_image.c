@@ -145,15 +145,13 @@ static int copy_plan(struct copy *cp, struct gantry_error **err)
 
 struct blob_sink {
     struct gantry_store_blob_writer *w;
-    int fd;
     uint64_t done;
 };
 
 static int sink_write(void *user, const void *data, size_t len, struct gantry_error **err)
 {
     struct blob_sink *k = user;
-    int rc = k->w ? gantry_store_blob_writer_write(k->w, data, len, err)
-                  : transfer_write_fd(&k->fd, data, len, err);
+    int rc = gantry_store_blob_writer_write(k->w, data, len, err);
     k->done += len;
     return rc;
 }
@@ -182,7 +180,7 @@ static int read_source(struct copy *cp, const struct copy_blob *b, struct blob_s
 
 static int blob_to_layout(struct copy *cp, const struct copy_blob *b, struct gantry_error **err)
 {
-    struct blob_sink k = {.fd = -1};
+    struct blob_sink k = {0};
     k.w = gantry_store_blob_writer_new(cp->dst.store, b->digest, b->size, err);
     if (!k.w)
         return -1;
@@ -194,33 +192,27 @@ static int blob_to_layout(struct copy *cp, const struct copy_blob *b, struct gan
 }
 
 /*
- * The upload source. The registry client reads at offsets (to rewind on
- * retries), so a blob from another registry is first fetched, verified,
- * into an unlinked scratch file; that happens only when the upload asks
- * for bytes, so a mount that succeeds moves nothing.
+ * The upload source: a store blob file read at offsets, or, from another
+ * registry, the source's GET streamed into the upload (copy_stream.c), no
+ * local copy. Either is opened on the first read, so a mount that succeeds
+ * moves nothing.
  */
 struct upload_src {
     struct copy *cp;
     const struct copy_blob *b;
     int fd;
+    struct copy_stream *stream;
     uint64_t reported;
 };
 
 static int upload_src_open(struct upload_src *u, struct gantry_error **err)
 {
-    if (u->cp->src.store) {
-        _cleanup_free_ char *path = gantry_store_blob_path(u->cp->src.store, u->b->digest, err);
-        if (!path)
-            return -1;
-        /* Unverified read: the registry checks the digest of what it gets. */
-        u->fd = open(path, O_RDONLY | O_CLOEXEC);
-        return u->fd >= 0 ? 0 : gantry_error_set(err, GANTRY_E_IO, errno, "open '%s'", path);
-    }
-    struct blob_sink k = {.fd = transfer_scratch_open(NULL, err)};
-    if (k.fd < 0)
+    _cleanup_free_ char *path = gantry_store_blob_path(u->cp->src.store, u->b->digest, err);
+    if (!path)
         return -1;
-    u->fd = k.fd;
-    return read_source(u->cp, u->b, &k, err);
+    /* Unverified read: the registry checks the digest of what it gets. */
+    u->fd = open(path, O_RDONLY | O_CLOEXEC);
+    return u->fd >= 0 ? 0 : gantry_error_set(err, GANTRY_E_IO, errno, "open '%s'", path);
 }
 
 static ssize_t upload_read(void *user, uint64_t offset, void *buf, size_t len,
@@ -247,15 +239,19 @@ static int blob_to_registry(struct copy *cp, const struct copy_blob *b, bool *mo
                             struct gantry_error **err)
 {
     struct upload_src u = {.cp = cp, .b = b, .fd = -1};
+    bool stream = !cp->src.store;
+    if (stream)
+        u.stream = copy_stream_new(cp->src.c, &cp->src.ref, b);
     struct gantry_registry_blob_push bp = {
         .digest = b->digest,
         .size = b->size,
-        .read = upload_read,
-        .user = &u,
+        .read = stream ? copy_stream_read : upload_read,
+        .user = stream ? (void *)u.stream : (void *)&u,
         .mount_from = cp->same_registry ? cp->src.ref.path : NULL,
         .chunk_size = cp->o->chunk_size,
     };
     int rc = gantry_registry_push_blob(cp->dst.c, &cp->dst.ref, &bp, mounted, err);
+    copy_stream_free(u.stream);
     if (u.fd >= 0)
         close(u.fd);
     return rc;
@@ -325,6 +321,7 @@ static int copy_run(struct copy *cp, struct gantry_transfer_result *out, struct 
         return -1;
     for (size_t i = 0; i < cp->n_mans; i++)
         copy_blobs_add_manifest(&cp->blobs, cp->mans[i]);
+    copy_blobs_sort_larger_first(&cp->blobs);
     if (copy_parallel(cp->blobs.n_items, cp->o->jobs, move_blob, cp, err) < 0 ||
         copy_manifests(cp, &out->manifests_copied, err) < 0 || copy_end_finish(&cp->dst, err) < 0)
         return -1;

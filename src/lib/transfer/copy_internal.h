@@ -78,6 +78,12 @@ struct copy_blobs {
 
 /* Add the config and layers of m (borrowed: m must outlive the list), once each. */
 void copy_blobs_add_manifest(struct copy_blobs *l, const struct gantry_oci_manifest *m);
+/*
+ * Largest blobs first: with more blobs than jobs, the longest transfers
+ * start at once and the small ones fill in beside them, so the whole
+ * ends sooner than in manifest order.
+ */
+void copy_blobs_sort_larger_first(struct copy_blobs *l);
 void copy_blobs_release(struct copy_blobs *l);
 
 /*
@@ -119,5 +125,20 @@ int copy_end_put_doc(struct copy_end *e, const char *media_type, const char *dat
                      const char *digest, bool as_top, struct gantry_error **err) GANTRY_WUR;
 /* An archive destination: write e->path from the temporary layout. */
 int copy_end_finish(struct copy_end *e, struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * A blob of a registry (c, ref: borrowed for the stream's life) read as an
+ * upload source without a local copy (copy_stream.c): a thread GETs it into
+ * a bounded buffer (4 MiB); going back restarts the GET with Range from
+ * there. The read that ends the blob checks its size and digest first.
+ * copy_stream_read is a gantry_registry_read_fn over the stream (user).
+ */
+struct copy_stream;
+struct copy_stream *copy_stream_new(struct gantry_registry_client *c, const struct gantry_ref *ref,
+                                    const struct copy_blob *b);
+ssize_t copy_stream_read(void *user, uint64_t offset, void *buf, size_t len,
+                         struct gantry_error **err);
+/* Stop the GET, free the buffer; NULL is a no-op. */
+void copy_stream_free(struct copy_stream *s);
 
 #endif

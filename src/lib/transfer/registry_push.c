@@ -124,7 +124,16 @@ static int check_remote_child(struct push *p, const struct gantry_oci_descriptor
                             p->src_name, plat, d->digest);
 }
 
-/* The whole index: every child local, or already in the registry. */
+/* Is d one of the children the caller knows the destination has? */
+static bool known_child(const struct push *p, const struct gantry_oci_descriptor *d)
+{
+    for (size_t i = 0; i < p->o->n_known_children; i++)
+        if (strcmp(p->o->known_children[i], d->digest) == 0)
+            return true;
+    return false;
+}
+
+/* The whole index: every child known, local, or already in the registry. */
 static int plan_index(struct push *p, struct gantry_error **err)
 {
     struct gantry_store_child *kids = NULL;
@@ -134,6 +143,8 @@ static int plan_index(struct push *p, struct gantry_error **err)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct gantry_oci_descriptor *d = &kids[i].desc;
+        if (known_child(p, d))
+            continue;
         if (kids[i].local && gantry_oci_is_manifest_type(d->media_type))
             rc = load_manifest(p, d, err);
         else
@@ -367,6 +378,7 @@ int gantry_transfer_push(struct gantry_store *s, struct gantry_registry_client *
         return -1;
     for (size_t i = 0; i < p.n_mans; i++)
         copy_blobs_add_manifest(&p.blobs, p.mans[i]);
+    copy_blobs_sort_larger_first(&p.blobs);
     if (copy_parallel(p.blobs.n_items, opts->jobs, push_blob, &p, err) < 0 ||
         push_manifests(&p, &out->manifests_copied, err) < 0)
         return -1;
