@@ -6,9 +6,12 @@
  *
  *     const char *refs[] = {"demo/busybox:amd64", "demo/busybox:arm64"};
  *     struct gantry_manifest_create_opts o = {0};      // OCI index, no --amend
- *     char digest[GANTRY_DIGEST_MAX];
- *     if (gantry_manifest_create(store, "demo/busybox:multi", refs, 2, &o, digest, &err) < 0)
- *         ...;   // "'demo/busybox:multi' already exists, use --amend", duplicates...
+ *     struct gantry_manifest_edit_result res;
+ *     if (gantry_manifest_create(store, "demo/busybox:multi", refs, 2, &o, &res, &err) < 0)
+ *         ...;   // "'demo/busybox:multi' already exists, use --amend"...
+ *     for (size_t i = 0; i < res.n_duplicates; i++)
+ *         ...;   // accepted, but push refuses them: warn
+ *     gantry_manifest_edit_result_release(&res);
  *
  * and of reading it back:
  *
@@ -54,8 +57,10 @@ enum gantry_manifest_format {
 
 /* Options of gantry_manifest_create; zero-initialise, then set what you need. */
 struct gantry_manifest_create_opts {
-    bool amend;            /* extend an existing list instead of refusing it */
-    bool allow_duplicates; /* keep two entries of one platform */
+    bool amend; /* extend an existing list instead of refusing it */
+    /* Keep a REF that is an index as one nested entry (its media type,
+     * digest and size, no platform) instead of adding its entries. */
+    bool no_flatten;
     enum gantry_manifest_format format;
     /* Take only this platform (exact after normalization) of each REF; NULL: all. */
     const struct gantry_platform *platform;
@@ -63,6 +68,26 @@ struct gantry_manifest_create_opts {
      * docker://REF, or not in the store. NULL: local REFs only. */
     struct gantry_registry_client *client;
 };
+
+/* Two image entries of one list with the same platform. */
+struct gantry_manifest_duplicate {
+    char *platform;                 /* normalized, formatted; owned */
+    char first[GANTRY_DIGEST_MAX];  /* the earlier entry */
+    char second[GANTRY_DIGEST_MAX]; /* the later entry */
+};
+
+/* What gantry_manifest_create and gantry_manifest_add did. Everything owned. */
+struct gantry_manifest_edit_result {
+    char digest[GANTRY_DIGEST_MAX]; /* the list's new digest */
+    /* Pairs of entries of one platform that the edit brought in (each new
+     * entry with the first earlier one of its platform): accepted, but
+     * gantry_manifest_push refuses the list until they are fixed. */
+    struct gantry_manifest_duplicate *duplicates;
+    size_t n_duplicates;
+};
+
+/* Free the members of r and zero it; NULL is a no-op. */
+GANTRY_API void gantry_manifest_edit_result_release(struct gantry_manifest_edit_result *r);
 
 /*
  * Make the list named list (a reference, normalized; no digest) from the
@@ -72,26 +97,30 @@ struct gantry_manifest_create_opts {
  * is an index adds all its platforms (nested indexes flattened) and the
  * attestations that refer to them, or with opts->platform only the entry
  * of that platform (exact after normalization, no fallbacks) and its
- * attestations. An image already in the list is kept as it is. With
- * GANTRY_MANIFEST_FORMAT_DOCKER every entry must be a Docker v2 manifest:
- * nothing is converted. On success digest_out (may be NULL) receives the
- * list's digest. Errors: GANTRY_E_EXISTS "'X' already exists, use --amend";
+ * attestations; with opts->no_flatten it is one entry of its own (an
+ * index whose entries are image manifests and attestations only; a
+ * remote one is stored with its child manifests and their configs). An
+ * image already in the list is kept as it is. Duplicate platforms are
+ * accepted and reported in out. With GANTRY_MANIFEST_FORMAT_DOCKER every
+ * entry must be a Docker v2 manifest (or list): nothing is converted. On
+ * success *out (may be NULL; zeroed first) is the caller's to release.
+ * Errors: GANTRY_E_EXISTS "'X' already exists, use --amend";
  * GANTRY_E_NOT_FOUND "no such image: 'X' (not in the store; ...)";
- * GANTRY_E_INVALID_ARG for a bad name, no REF, a list that
- * is not an index (with amend), duplicate platforms, OCI entries in a
- * Docker list; GANTRY_E_DENIED when another process changed the list
- * meanwhile (the name is not moved: try again); the store's and the oci module's
- * errors.
+ * GANTRY_E_INVALID_ARG for a bad name, no REF, a list that is not an index
+ * (with amend), OCI entries in a Docker list, platform with no_flatten;
+ * GANTRY_E_UNSUPPORTED for an index kept nested that nests indexes itself;
+ * GANTRY_E_DENIED when another process changed the list meanwhile (the
+ * name is not moved: try again); the store's and the oci module's errors.
  */
 GANTRY_API int gantry_manifest_create(struct gantry_store *s, const char *list,
                                       const char *const *refs, size_t n_refs,
                                       const struct gantry_manifest_create_opts *opts,
-                                      char digest_out[GANTRY_DIGEST_MAX],
+                                      struct gantry_manifest_edit_result *out,
                                       struct gantry_error **err) GANTRY_WUR;
 
 /* Options of gantry_manifest_add; zero-initialise. */
 struct gantry_manifest_add_opts {
-    bool allow_duplicates;
+    bool no_flatten;                        /* as in create */
     const struct gantry_platform *platform; /* as in create */
     struct gantry_registry_client *client;  /* as in create */
 };
@@ -103,7 +132,7 @@ struct gantry_manifest_add_opts {
  */
 GANTRY_API int gantry_manifest_add(struct gantry_store *s, const char *list, const char *ref,
                                    const struct gantry_manifest_add_opts *opts,
-                                   char digest_out[GANTRY_DIGEST_MAX],
+                                   struct gantry_manifest_edit_result *out,
                                    struct gantry_error **err) GANTRY_WUR;
 
 /*
@@ -153,8 +182,8 @@ GANTRY_API int gantry_manifest_annotate_entry(struct gantry_oci_descriptor *d,
  * image (its manifest digest). Errors: GANTRY_E_NOT_FOUND "no such
  * manifest list: 'X'", "no such image: 'T' (remote references are not
  * supported yet)", "no entry 'T' in manifest list 'X'"; those of
- * gantry_manifest_annotate_entry; GANTRY_E_INVALID_ARG when the change
- * makes the entry a duplicate of another platform; the store's.
+ * gantry_manifest_annotate_entry; GANTRY_E_INVALID_ARG when a new
+ * platform makes the entry a duplicate of another one; the store's.
  */
 GANTRY_API int gantry_manifest_annotate(struct gantry_store *s, const char *list,
                                         const char *target,
@@ -194,7 +223,8 @@ GANTRY_API int gantry_manifest_check_duplicates(const struct gantry_oci_descript
 enum gantry_manifest_entry_kind {
     GANTRY_MANIFEST_ENTRY_IMAGE,       /* an image manifest: a platform */
     GANTRY_MANIFEST_ENTRY_ATTESTATION, /* vnd.docker.reference.type=attestation-manifest */
-    GANTRY_MANIFEST_ENTRY_OTHER,       /* a nested index or an unknown media type */
+    GANTRY_MANIFEST_ENTRY_INDEX,       /* a nested index (kept with no_flatten) */
+    GANTRY_MANIFEST_ENTRY_OTHER,       /* an unknown media type */
 };
 
 /* One entry of a list, as inspect shows it. Everything owned. */
@@ -204,8 +234,13 @@ struct gantry_manifest_entry {
     struct gantry_oci_descriptor desc;
     char *platform; /* normalized, formatted ("linux/arm/v7"); "unknown" when none */
     char *subject;  /* attestations: the digest they describe, or NULL */
-    int64_t size;   /* manifest + config + layers; -1 when the manifest is absent */
-    bool local;     /* manifest, config and layers all in the store */
+    /* INDEX: the platforms of its image entries, in its order, ", "
+     * between them ("linux/amd64, linux/arm64"); NULL when not stored. */
+    char *platforms;
+    /* manifest + config + layers (INDEX: the index + each image entry's);
+     * -1 when a manifest is absent */
+    int64_t size;
+    bool local;     /* manifest, config and layers all in the store (INDEX: of every entry) */
     char *manifest; /* the entry's document when stored, else NULL */
     size_t manifest_len;
 };
@@ -256,23 +291,30 @@ GANTRY_API int gantry_manifest_inspect_remote(struct gantry_store *s,
 
 /* Options of gantry_manifest_push; zero-initialise. */
 struct gantry_manifest_push_opts {
-    bool purge;    /* delete the local list (its name) after a successful push */
-    unsigned jobs; /* blobs moved at once; 0: GANTRY_TRANSFER_DEFAULT_JOBS */
+    bool purge;            /* delete the local list (its name) after a successful push */
+    bool allow_duplicates; /* push a list with two image entries of one platform */
+    unsigned jobs;         /* blobs moved at once; 0: GANTRY_TRANSFER_DEFAULT_JOBS */
 };
 
 /*
  * Push the local list (a name) to dest (a reference with a tag; NULL: the
- * list's own name) through c (borrowed). First the children the list read
- * from a registry (`create` with remote REFs records their repository in
- * the store's index.json entry of the list, never in the index) and that
- * dest's repository lacks: each blob is looked up (HEAD), then mounted
- * from its repository when it is on dest's registry, else copied (fetched
- * into an unlinked scratch file, then uploaded; a blob in the store is
- * read from there), then the manifest is put by digest. Then
- * gantry_transfer_push pushes the local children, the index and, last,
- * the tag. With opts->purge the list's name is deleted afterwards (Docker's
- * --purge; blobs stay until prune). *out (zeroed first; release it with
+ * list's own name) through c (borrowed). A list with two image entries of
+ * one platform is refused first, unless opts->allow_duplicates. Then the
+ * children the list read from a registry (`create` with remote REFs
+ * records their repository in the store's index.json entry of the list,
+ * never in the index) and its nested indexes, each unless dest's
+ * repository has it (one HEAD): each blob is looked up (HEAD), then
+ * mounted from its repository when it is on dest's registry, else copied
+ * (fetched into an unlinked scratch file, then uploaded; a blob in the
+ * store is read from there), then the manifest is put by digest (a nested
+ * index after its own image manifests). Then gantry_transfer_push pushes
+ * the local children, the index and, last, the tag, told which children
+ * dest already has so that none is looked up twice. With opts->purge the
+ * list's name is deleted afterwards (Docker's --purge; blobs stay until
+ * prune). *out (zeroed first; release it with
  * gantry_transfer_result_release) counts both steps. Errors:
+ * GANTRY_E_INVALID_ARG "duplicate platform 'linux/amd64': sha256:A and
+ * sha256:B (use --allow-duplicates to keep both)";
  * GANTRY_E_NOT_FOUND "no such manifest list: 'X'", GANTRY_E_INVALID_ARG
  * ("'X' is not a manifest list", dest a digest), "cannot push 'NAME':
  * linux/arm64 (sha256:...) is not in the store and not in the registry",

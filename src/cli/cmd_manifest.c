@@ -40,13 +40,16 @@ static const char help_create[] =
     "\n"
     "Make the list LIST from the images REF. A single-platform image adds\n"
     "its manifest, with the platform its config states; a multi-platform image\n"
-    "adds all its platforms and their attestations. A REF that is not in the\n"
-    "store, or is spelled docker://REF, is read from its registry: manifests\n"
-    "and configs only, no layers. Prints the list's digest.\n"
+    "adds all its platforms and their attestations (or, with --no-flatten,\n"
+    "itself as one nested index). A REF that is not in the store, or is\n"
+    "spelled docker://REF, is read from its registry: manifests and configs\n"
+    "only, no layers. Two images of one platform are accepted with a warning\n"
+    "(push refuses them). Prints the list's digest.\n"
     "\n"
     "Options:\n"
     "  -a, --amend              Add to LIST when it exists instead of failing\n"
-    "      --allow-duplicates   Accept two images of one platform\n"
+    "      --allow-duplicates   No warning for two images of one platform\n"
+    "      --no-flatten         Keep a multi-platform REF as one nested index\n"
     "      --format FORMAT      'oci' (default for a new list) or 'docker'; a\n"
     "                           docker list takes Docker v2 manifests only\n"
     "      --platform P         Take only platform P of each REF\n"
@@ -57,12 +60,13 @@ static const char help_create[] =
 static const char help_add[] =
     "Usage: gantry manifest add [OPTIONS] LIST REF\n"
     "\n"
-    "Add the image REF (all its platforms, or P) to the existing list LIST;\n"
-    "a REF not in the store, or docker://REF, is read from its registry.\n"
-    "Prints the list's new digest.\n"
+    "Add the image REF (all its platforms, or P, or with --no-flatten itself\n"
+    "as one nested index) to the existing list LIST; a REF not in the store,\n"
+    "or docker://REF, is read from its registry. Prints the list's new digest.\n"
     "\n"
     "Options:\n"
-    "      --allow-duplicates   Accept two images of one platform\n"
+    "      --allow-duplicates   No warning for two images of one platform\n"
+    "      --no-flatten         Keep a multi-platform REF as one nested index\n"
     "      --platform P         Take only platform P of REF\n"
     "      --insecure           Allow plain HTTP and skip TLS verification\n"
     "      --tls-verify=false   Same as --insecure\n"
@@ -100,13 +104,15 @@ static const char help_inspect[] =
     "\n"
     "Show one row per platform of LIST: PLATFORM, DIGEST, SIZE (manifest,\n"
     "config and layers) and LOCAL (whether all of it is in the store).\n"
-    "Attestations are listed apart. LIST may also be a single-platform image.\n"
-    "A LIST not in the store, or docker://REF, is read from its registry.\n"
+    "Nested indexes (with the platforms they hold) and attestations are\n"
+    "listed apart. LIST may also be a single-platform image. A LIST not in\n"
+    "the store, or docker://REF, is read from its registry.\n"
     "\n"
     "Options:\n"
     "      --format FORMAT   'table', 'table TEMPLATE', 'json' or a Go template\n"
-    "                        over each platform; fields: .Platform .Digest\n"
-    "                        .MediaType .Size .Local .Annotations\n"
+    "                        over each platform and nested index; fields:\n"
+    "                        .Kind (image, index, other) .Platform .Platforms\n"
+    "                        .Digest .MediaType .Size .Local .Annotations\n"
     "      --raw             Print the stored document, byte for byte\n"
     "  -v, --verbose         Print each entry's descriptor and manifest as JSON\n"
     "                        (the shape of `docker manifest inspect -v`)\n"
@@ -124,6 +130,7 @@ static const char help_push[] =
     "Prints '<tag>: digest: <digest> size: <n>'.\n"
     "\n"
     "Options:\n"
+    "      --allow-duplicates   Push a list with two images of one platform\n"
     "      --all                Push the children with the list (the default,\n"
     "                           as podman's --all: a registry refuses an index\n"
     "                           whose children it lacks)\n"
@@ -162,6 +169,27 @@ static int edited(struct gantry_store *s, int rc, const char *digest, struct gan
     printf("%s\n", digest);
     return 0;
 }
+
+/* One warning line per duplicate platform create or add let in (unless --allow-duplicates). */
+static void warn_duplicates(const char *list, const struct gantry_manifest_edit_result *r,
+                            bool quiet)
+{
+    for (size_t i = 0; !quiet && i < r->n_duplicates; i++) {
+        const struct gantry_manifest_duplicate *d = &r->duplicates[i];
+        fprintf(stderr,
+                "gantry: warning: manifest list '%s': duplicate platform '%s': %s and %s (fix it "
+                "with 'gantry manifest annotate' or 'remove'; push refuses it without "
+                "--allow-duplicates)\n",
+                list, d->platform, d->first, d->second);
+    }
+}
+
+/* Options create and add share besides --platform and the TLS ones. */
+struct edit_flags {
+    bool allow_duplicates; /* no warning */
+    bool no_flatten;
+    bool insecure;
+};
 
 /* --platform spec (if given) into *want, and *out = want; a usage error if invalid. */
 static int platform_option(const char *cmd, const char *spec, struct gantry_platform *want,
@@ -217,29 +245,42 @@ static int parse_format(const char *v, enum gantry_manifest_format *f)
     return 0;
 }
 
+/* The option letters create and add share: 1 handled, 0 not one of them, -1 bad value. */
+static int edit_option(const char *cmd, int c, const char *v, struct edit_flags *f)
+{
+    int tls = tls_option(cmd, c, v, &f->insecure);
+    if (tls != 0)
+        return tls;
+    if (c == 'D')
+        f->allow_duplicates = true;
+    else if (c == 'N')
+        f->no_flatten = true;
+    return c == 'D' || c == 'N';
+}
+
+#define EDIT_LONG_OPTIONS                                                                          \
+    {"allow-duplicates", no_argument, NULL, 'D'}, {"no-flatten", no_argument, NULL, 'N'},          \
+        {"platform", required_argument, NULL, 'p'}, TLS_LONG_OPTIONS
+
 static int parse_create(int argc, char **argv, struct gantry_manifest_create_opts *o,
-                        struct gantry_platform *want, bool *insecure)
+                        struct gantry_platform *want, struct edit_flags *f)
 {
     static const struct option opts[] = {
         {"amend", no_argument, NULL, 'a'},
-        {"allow-duplicates", no_argument, NULL, 'D'},
         {"format", required_argument, NULL, 'f'},
-        {"platform", required_argument, NULL, 'p'},
-        TLS_LONG_OPTIONS,
+        EDIT_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     const char *platform = NULL;
-    int c, tls;
+    int c, known;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":a", opts, NULL)) != -1) {
-        if ((tls = tls_option("manifest create", c, optarg, insecure)) != 0) {
-            if (tls < 0)
+        if ((known = edit_option("manifest create", c, optarg, f)) != 0) {
+            if (known < 0)
                 return EXIT_USAGE;
         } else if (c == 'a')
             o->amend = true;
-        else if (c == 'D')
-            o->allow_duplicates = true;
         else if (c == 'f' && parse_format(optarg, &o->format) != 0)
             return EXIT_USAGE;
         else if (c == 'p')
@@ -250,7 +291,15 @@ static int parse_create(int argc, char **argv, struct gantry_manifest_create_opt
     if (argc - optind < 2)
         return cli_usage_error("manifest create", "'manifest create' needs LIST and at least "
                                                   "one REF");
+    if (platform && f->no_flatten)
+        return cli_usage_error("manifest create", "--platform and --no-flatten cannot be combined");
+    o->no_flatten = f->no_flatten;
     return platform_option("manifest create", platform, want, &o->platform);
+}
+
+static void cleanup_resultp(struct gantry_manifest_edit_result *r)
+{
+    gantry_manifest_edit_result_release(r);
 }
 
 static int manifest_create(int argc, char **argv)
@@ -259,51 +308,52 @@ static int manifest_create(int argc, char **argv)
         return 0;
     struct gantry_manifest_create_opts o = {0};
     _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
-    bool insecure = false;
-    int rc = parse_create(argc, argv, &o, &want, &insecure);
+    struct edit_flags f = {0};
+    int rc = parse_create(argc, argv, &o, &want, &f);
     if (rc != 0)
         return rc;
     struct gantry_store *s = open_store();
     if (!s)
         return 1;
-    if (!(o.client = new_client(insecure))) {
+    if (!(o.client = new_client(f.insecure))) {
         gantry_store_free(s);
         return 1;
     }
-    char digest[GANTRY_DIGEST_MAX];
+    __attribute__((cleanup(cleanup_resultp))) struct gantry_manifest_edit_result r = {0};
     struct gantry_error *err = NULL;
     rc = gantry_manifest_create(s, argv[optind], (const char *const *)argv + optind + 1,
-                                (size_t)(argc - optind - 1), &o, digest, &err);
+                                (size_t)(argc - optind - 1), &o, &r, &err);
     gantry_registry_client_free(o.client);
-    return edited(s, rc, digest, err);
+    if (rc == 0)
+        warn_duplicates(argv[optind], &r, f.allow_duplicates);
+    return edited(s, rc, r.digest, err);
 }
 
 static int parse_add(int argc, char **argv, struct gantry_manifest_add_opts *o,
-                     struct gantry_platform *want, bool *insecure)
+                     struct gantry_platform *want, struct edit_flags *f)
 {
     static const struct option opts[] = {
-        {"allow-duplicates", no_argument, NULL, 'D'},
-        {"platform", required_argument, NULL, 'p'},
-        TLS_LONG_OPTIONS,
+        EDIT_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     const char *platform = NULL;
-    int c, tls;
+    int c, known;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        if ((tls = tls_option("manifest add", c, optarg, insecure)) != 0) {
-            if (tls < 0)
+        if ((known = edit_option("manifest add", c, optarg, f)) != 0) {
+            if (known < 0)
                 return EXIT_USAGE;
-        } else if (c == 'D')
-            o->allow_duplicates = true;
-        else if (c == 'p')
+        } else if (c == 'p')
             platform = optarg;
         else
             return cli_option_error("manifest add", c, argv);
     }
     if (argc - optind != 2)
         return cli_usage_error("manifest add", "'manifest add' needs LIST and REF");
+    if (platform && f->no_flatten)
+        return cli_usage_error("manifest add", "--platform and --no-flatten cannot be combined");
+    o->no_flatten = f->no_flatten;
     return platform_option("manifest add", platform, want, &o->platform);
 }
 
@@ -313,22 +363,24 @@ static int manifest_add(int argc, char **argv)
         return 0;
     struct gantry_manifest_add_opts o = {0};
     _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
-    bool insecure = false;
-    int rc = parse_add(argc, argv, &o, &want, &insecure);
+    struct edit_flags f = {0};
+    int rc = parse_add(argc, argv, &o, &want, &f);
     if (rc != 0)
         return rc;
     struct gantry_store *s = open_store();
     if (!s)
         return 1;
-    if (!(o.client = new_client(insecure))) {
+    if (!(o.client = new_client(f.insecure))) {
         gantry_store_free(s);
         return 1;
     }
-    char digest[GANTRY_DIGEST_MAX];
+    __attribute__((cleanup(cleanup_resultp))) struct gantry_manifest_edit_result r = {0};
     struct gantry_error *err = NULL;
-    rc = gantry_manifest_add(s, argv[optind], argv[optind + 1], &o, digest, &err);
+    rc = gantry_manifest_add(s, argv[optind], argv[optind + 1], &o, &r, &err);
     gantry_registry_client_free(o.client);
-    return edited(s, rc, digest, err);
+    if (rc == 0)
+        warn_duplicates(argv[optind], &r, f.allow_duplicates);
+    return edited(s, rc, r.digest, err);
 }
 
 /* Commands whose only options are -h/--help: check the count of operands. */
@@ -564,10 +616,15 @@ static json_t *verbose_entry(const struct gantry_manifest_entry *e, const char *
         repo ? xasprintf("%s@%s", repo, e->desc.digest) : xstrdup(e->desc.digest);
     json_t *o = json_pack("{s:s, s:o}", "Ref", ref, "Descriptor", desc);
     json_t *m = e->manifest ? json_loadb(e->manifest, e->manifest_len, 0, NULL) : NULL;
-    if (m && gantry_oci_media_type_equal(e->desc.media_type, GANTRY_MT_DOCKER_MANIFEST))
-        json_object_set_new(o, "SchemaV2Manifest", m);
-    else if (m)
-        json_object_set_new(o, "OCIManifest", m);
+    const char *key = "OCIManifest";
+    if (gantry_oci_media_type_equal(e->desc.media_type, GANTRY_MT_DOCKER_MANIFEST))
+        key = "SchemaV2Manifest";
+    else if (gantry_oci_media_type_equal(e->desc.media_type, GANTRY_MT_DOCKER_MANIFEST_LIST))
+        key = "ManifestList"; /* a nested list: docker has no name for it */
+    else if (e->kind == GANTRY_MANIFEST_ENTRY_INDEX)
+        key = "OCIIndex";
+    if (m)
+        json_object_set_new(o, key, m);
     return o;
 }
 
@@ -609,32 +666,61 @@ static json_t *annotations_json(const struct gantry_oci_descriptor *d)
     return o;
 }
 
+static const char *const kind_names[] = {
+    [GANTRY_MANIFEST_ENTRY_IMAGE] = "image",
+    [GANTRY_MANIFEST_ENTRY_ATTESTATION] = "attestation",
+    [GANTRY_MANIFEST_ENTRY_INDEX] = "index",
+    [GANTRY_MANIFEST_ENTRY_OTHER] = "other",
+};
+
 /* The template data of one row; values are strings, as in docker. */
 static json_t *row_json(const struct gantry_manifest_entry *e)
 {
     char size[32] = "-";
     if (e->size >= 0)
         cli_human_size((uint64_t)e->size, size, sizeof(size));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "Platform", e->platform, "Digest",
-                     e->desc.digest, "MediaType", e->desc.media_type, "Size", size, "Local",
+    const char *platforms = e->kind != GANTRY_MANIFEST_ENTRY_INDEX ? ""
+                            : e->platforms                         ? e->platforms
+                                                                   : "-";
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "Kind", kind_names[e->kind],
+                     "Platform", e->platform, "Platforms", platforms, "Digest", e->desc.digest,
+                     "MediaType", e->desc.media_type, "Size", size, "Local",
                      e->local ? "yes" : "no", "For", e->subject ? e->subject : "-", "Annotations",
                      annotations_json(&e->desc));
 }
 
-/* Rows of the entries that are (or, with attestations, are not) platforms. */
-static int print_rows(const struct gantry_manifest_info *info, const char *format,
-                      const char *table, bool attestations, struct gantry_error **err)
+/* The sections of the default view: platforms, nested indexes, attestations. */
+enum section { SECTION_PLATFORMS = 1, SECTION_INDEXES = 2, SECTION_ATTESTATIONS = 4 };
+
+static unsigned section_of(const struct gantry_manifest_entry *e)
 {
-    json_t *headers =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Platform", "PLATFORM", "Digest",
-                  attestations ? "ATTESTATION" : "DIGEST", "MediaType", "MEDIA TYPE", "Size",
-                  "SIZE", "Local", "LOCAL", "For", "FOR", "Annotations", "ANNOTATIONS");
+    if (e->kind == GANTRY_MANIFEST_ENTRY_ATTESTATION)
+        return SECTION_ATTESTATIONS;
+    return e->kind == GANTRY_MANIFEST_ENTRY_INDEX ? SECTION_INDEXES : SECTION_PLATFORMS;
+}
+
+static json_t *headers_json(unsigned sections)
+{
+    const char *digest = sections == SECTION_ATTESTATIONS ? "ATTESTATION"
+                         : sections == SECTION_INDEXES    ? "INDEX"
+                                                          : "DIGEST";
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Kind", "KIND", "Platform",
+                     "PLATFORM", "Platforms", "PLATFORMS", "Digest", digest, "MediaType",
+                     "MEDIA TYPE", "Size", "SIZE", "Local", "LOCAL", "For", "FOR", "Annotations",
+                     "ANNOTATIONS");
+}
+
+/* Rows of the entries of the given sections (a mask); none at all prints nothing. */
+static int print_rows(const struct gantry_manifest_info *info, const char *format,
+                      const char *table, unsigned sections, struct gantry_error **err)
+{
+    json_t *headers = headers_json(sections);
     struct cli_output out;
     int rc = cli_output_init(&out, format, table, headers, err);
     json_decref(headers);
     for (size_t i = 0; rc == 0 && i < info->n_entries; i++) {
         const struct gantry_manifest_entry *e = &info->entries[i];
-        if ((e->kind == GANTRY_MANIFEST_ENTRY_ATTESTATION) != attestations)
+        if (!(section_of(e) & sections))
             continue;
         json_t *row = row_json(e);
         rc = cli_output_row(&out, row, err);
@@ -645,22 +731,43 @@ static int print_rows(const struct gantry_manifest_info *info, const char *forma
     return rc;
 }
 
+static bool has_section(const struct gantry_manifest_info *info, unsigned section)
+{
+    for (size_t i = 0; i < info->n_entries; i++)
+        if (section_of(&info->entries[i]) == section)
+            return true;
+    return false;
+}
+
+/*
+ * The default view: platforms, then (each after a blank line, when there
+ * are any) nested indexes and attestations. A custom format: one row per
+ * platform or nested index.
+ */
 static int print_table(const struct gantry_manifest_info *info, const char *format)
 {
     static const char platforms[] = "table {{.Platform}}\\t{{.Digest}}\\t{{.Size}}\\t{{.Local}}";
+    static const char indexes[] = "table {{.Digest}}\\t{{.Platforms}}\\t{{.Size}}\\t{{.Local}}";
     static const char attestations[] = "table {{.Digest}}\\t{{.For}}\\t{{.Size}}\\t{{.Local}}";
     struct gantry_error *err = NULL;
-    if (print_rows(info, format, platforms, false, &err) < 0)
-        return cli_fail(err);
     bool custom = format && *format && strcmp(format, "table") != 0;
-    bool any = false;
-    for (size_t i = 0; i < info->n_entries; i++)
-        any |= info->entries[i].kind == GANTRY_MANIFEST_ENTRY_ATTESTATION;
-    if (custom || !any)
-        return 0;
-    putchar('\n');
-    if (print_rows(info, NULL, attestations, true, &err) < 0)
+    if (custom)
+        return print_rows(info, format, platforms, SECTION_PLATFORMS | SECTION_INDEXES, &err) < 0
+                   ? cli_fail(err)
+                   : 0;
+    if (print_rows(info, NULL, platforms, SECTION_PLATFORMS, &err) < 0)
         return cli_fail(err);
+    const struct {
+        unsigned section;
+        const char *table;
+    } more[] = {{SECTION_INDEXES, indexes}, {SECTION_ATTESTATIONS, attestations}};
+    for (size_t i = 0; i < ARRAY_SIZE(more); i++) {
+        if (!has_section(info, more[i].section))
+            continue;
+        putchar('\n');
+        if (print_rows(info, NULL, more[i].table, more[i].section, &err) < 0)
+            return cli_fail(err);
+    }
     return 0;
 }
 
@@ -731,6 +838,7 @@ static int parse_push(int argc, char **argv, struct push_args *a)
 {
     static const struct option opts[] = {
         {"all", no_argument, NULL, 'A'},
+        {"allow-duplicates", no_argument, NULL, 'D'},
         {"purge", no_argument, NULL, 'p'},
         {"jobs", required_argument, NULL, 'j'},
         TLS_LONG_OPTIONS,
@@ -745,6 +853,8 @@ static int parse_push(int argc, char **argv, struct push_args *a)
                 return EXIT_USAGE;
         } else if (c == 'p') {
             a->o.purge = true;
+        } else if (c == 'D') {
+            a->o.allow_duplicates = true;
         } else if (c == 'j') {
             if (cli_parse_jobs("manifest push", optarg, &a->o.jobs) != 0)
                 return EXIT_USAGE;

@@ -76,24 +76,41 @@ refused() {
         manifest inspect demo/none:1
 }
 
-@test "manifest create and add: duplicate platforms unless --allow-duplicates" {
-    local amd64 other
+@test "manifest create and add: duplicate platforms accepted with a warning; push refuses them" {
+    local amd64 other warning
     amd64=$(digest_of docker.io/demo/busybox:amd64)
     other=$(digest_of docker.io/demo/other:amd64)
+    warning="gantry: warning: manifest list 'demo/busybox:multi': duplicate platform 'linux/amd64': $amd64 and $other (fix it with 'gantry manifest annotate' or 'remove'; push refuses it without --allow-duplicates)"
     run --separate-stderr "$GANTRY" manifest add "$LIST" demo/other:amd64
-    [ "$status" -eq 1 ]
-    [ "$stderr" = "gantry: manifest list 'demo/busybox:multi': duplicate platform 'linux/amd64': $amd64 and $other (use --allow-duplicates to keep both)" ]
-    [ "$(store_state)" = "$state_before" ]
-    run --separate-stderr "$GANTRY" manifest create demo/new:1 demo/busybox:amd64 demo/other:amd64
-    [ "$status" -eq 1 ]
-    [[ "$stderr" == *"duplicate platform 'linux/amd64'"* ]]
-    [ "$(store_state)" = "$state_before" ]
-    run "$GANTRY" manifest add --allow-duplicates "$LIST" demo/other:amd64
     [ "$status" -eq 0 ]
+    [ "$stderr" = "$warning" ]
+    [ "$output" = "$(digest_of docker.io/demo/busybox:multi)" ]
     run "$GANTRY" manifest inspect --format '{{.Platform}}' "$LIST"
     [ "$output" = "linux/amd64
 linux/arm64
 linux/amd64" ]
+    # push refuses the list before any request (no registry listens on
+    # port 9), naming the platform and both digests; nothing changes.
+    state_before=$(store_state)
+    refused 1 "push '$LIST': duplicate platform 'linux/amd64': $amd64 and $other (use --allow-duplicates to keep both)" \
+        manifest push "$LIST" 127.0.0.1:9/demo/busybox:multi
+    # With --allow-duplicates it goes on to the (absent) registry.
+    run --separate-stderr "$GANTRY" manifest push --allow-duplicates "$LIST" 127.0.0.1:9/demo/busybox:multi
+    [ "$status" -eq 1 ]
+    [[ "$stderr" != *"duplicate platform"* ]]
+    [[ "$stderr" == *"127.0.0.1:9"* ]]
+    # create warns the same way; --allow-duplicates silences the warning.
+    run --separate-stderr "$GANTRY" manifest create demo/new:1 demo/busybox:amd64 demo/other:amd64
+    [ "$status" -eq 0 ]
+    [ "$stderr" = "${warning/demo\/busybox:multi/demo/new:1}" ]
+    run --separate-stderr "$GANTRY" manifest create --allow-duplicates demo/new:2 demo/busybox:amd64 demo/other:amd64
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    [ "$output" = "$(digest_of docker.io/demo/new:1)" ]
+    # No warning when the new entry's platform is not in the list yet.
+    run --separate-stderr "$GANTRY" manifest add "$LIST" demo/busybox:armhf
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
 }
 
 @test "manifest remove: a platform or digest not in the list" {
@@ -106,6 +123,10 @@ linux/amd64" ]
 @test "manifest: usage errors exit 2" {
     refused 2 "'manifest create' needs LIST and at least one REF" manifest create "$LIST"
     refused 2 "invalid --format 'v1': use oci or docker" manifest create --format v1 a b
+    refused 2 "--platform and --no-flatten cannot be combined" \
+        manifest create --no-flatten --platform linux/arm64 demo/new:1 "$LIST"
+    refused 2 "--platform and --no-flatten cannot be combined" \
+        manifest add --no-flatten --platform linux/arm64 demo/new:1 "$LIST"
     refused 2 "nothing to change: give --os, --arch, --variant, --os-version, --os-features or --annotation" \
         manifest annotate "$LIST" demo/busybox:amd64
     refused 2 "unknown option '--bogus'" manifest inspect --bogus "$LIST"

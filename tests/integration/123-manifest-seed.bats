@@ -90,12 +90,23 @@ check_pushed() {
     seed_images "$app" ""
     "$GANTRY" push "$app:1.0-intel" >/dev/null
     "$GANTRY" push "$app:1.0-mac" >/dev/null
-    # Two linux/amd64 entries: gantry refuses them unless asked to keep both.
+    local intel mac
+    intel=$(ref_field "$app:1.0-intel" .digest)
+    mac=$(ref_field "$app:1.0-mac" .digest)
+    # The seed's commands, unchanged: create takes the two linux/amd64
+    # entries with a one-line warning...
     run --separate-stderr "$GANTRY" manifest create "$app:1.0" "$app:1.0-intel" "$app:1.0-mac"
+    [ "$status" -eq 0 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ "$stderr" == "gantry: warning: manifest list '$app:1.0': duplicate platform 'linux/amd64': $intel and $mac "* ]]
+    [ "$output" = "$(ref_field "$app:1.0" .digest)" ]
+    # ...a push before the fix is refused, and writes no tag...
+    run --separate-stderr "$GANTRY" manifest push "$app:1.0"
     [ "$status" -eq 1 ]
-    [[ "$stderr" == "gantry: manifest list '$app:1.0': duplicate platform 'linux/amd64': "* ]]
-    [ -z "$(ref_field "$app:1.0" .digest)" ]
-    "$GANTRY" manifest create --allow-duplicates "$app:1.0" "$app:1.0-intel" "$app:1.0-mac"
+    [ "$stderr" = "gantry: push '$app:1.0': duplicate platform 'linux/amd64': $intel and $mac (use --allow-duplicates to keep both)" ]
+    run skopeo inspect --raw --tls-verify=false "docker://$app:1.0"
+    [ "$status" -ne 0 ]
+    # ...annotate fixes the entry, and the push goes through.
     "$GANTRY" manifest annotate "$app:1.0" "$app:1.0-mac" --os linux --arch arm64
     "$GANTRY" manifest push "$app:1.0" >/dev/null
     check_pushed "$app:1.0"

@@ -332,9 +332,13 @@ static void test_manifest__create_inspect(void **state)
     struct gantry_oci_descriptor d[3] = {0};
     put_three(f, d);
     const char *refs[] = {"a:1", "b:1", "c:1", "a:1"}; /* a twice: kept once */
-    char digest[GANTRY_DIGEST_MAX];
+    struct gantry_manifest_edit_result res;
     struct gantry_error *err = NULL;
-    must(gantry_manifest_create(f->s, "multi:1", refs, 4, NULL, digest, &err), &err);
+    must(gantry_manifest_create(f->s, "multi:1", refs, 4, NULL, &res, &err), &err);
+    assert_int_equal(res.n_duplicates, 0);
+    char digest[GANTRY_DIGEST_MAX];
+    snprintf(digest, sizeof(digest), "%s", res.digest);
+    gantry_manifest_edit_result_release(&res);
 
     struct gantry_manifest_info info;
     inspect_ok(f, "multi:1", &info);
@@ -408,8 +412,6 @@ static void test_manifest__create_refusals_change_nothing(void **state)
     expect_error(gantry_manifest_create(f->s, "multi:1", missing, 2, &amend, NULL, &err), &err,
                  GANTRY_E_NOT_FOUND, "no such image: 'nope:1'");
     const char *dups[] = {"c:1", "a:2"};
-    expect_error(gantry_manifest_create(f->s, "multi:1", dups, 2, &amend, NULL, &err), &err,
-                 GANTRY_E_INVALID_ARG, "duplicate platform 'linux/amd64'");
     struct gantry_manifest_create_opts docker = {.amend = true,
                                                  .format = GANTRY_MANIFEST_FORMAT_DOCKER};
     expect_error(gantry_manifest_create(f->s, "multi:1", more, 1, &docker, NULL, &err), &err,
@@ -426,14 +428,35 @@ static void test_manifest__create_refusals_change_nothing(void **state)
     _cleanup_free_ char *after = index_json(f);
     assert_string_equal(before, after);
 
-    /* --allow-duplicates keeps both; --amend extends. */
-    amend.allow_duplicates = true;
-    must(gantry_manifest_create(f->s, "multi:1", dups, 2, &amend, NULL, &err), &err);
+    /* A duplicate platform is kept and reported (x86_64 is amd64); --amend extends. */
+    struct gantry_manifest_edit_result res;
+    must(gantry_manifest_create(f->s, "multi:1", dups, 2, &amend, &res, &err), &err);
+    assert_int_equal(res.n_duplicates, 1);
+    assert_string_equal(res.duplicates[0].platform, "linux/amd64");
+    assert_string_equal(res.duplicates[0].first, d[0].digest);
+    assert_string_equal(res.duplicates[0].second, dup.digest);
     struct gantry_manifest_info info;
     inspect_ok(f, "multi:1", &info);
+    assert_string_equal(info.digest, res.digest);
+    gantry_manifest_edit_result_release(&res);
     assert_int_equal(info.n_entries, 4);
     assert_string_equal(info.entries[3].platform, "linux/amd64");
     gantry_manifest_info_release(&info);
+    /* Only pairs with a new entry are reported: adding another platform is clean. */
+    struct gantry_oci_descriptor ppc = GANTRY_OCI_DESCRIPTOR_INIT;
+    put_image(f, "p:1", GANTRY_MT_OCI_MANIFEST, "linux", "ppc64le", NULL, &ppc);
+    must(gantry_manifest_add(f->s, "multi:1", "p:1", NULL, &res, &err), &err);
+    assert_int_equal(res.n_duplicates, 0);
+    gantry_manifest_edit_result_release(&res);
+    /* The entries of a list with duplicates can still be annotated; a new
+     * platform that clashes is refused. */
+    struct gantry_manifest_annotation ann = {.annotations = (const char *[]){"k=v"},
+                                             .n_annotations = 1};
+    must(gantry_manifest_annotate(f->s, "multi:1", "a:2", &ann, NULL, &err), &err);
+    struct gantry_manifest_annotation clash = {.architecture = "arm64"};
+    expect_error(gantry_manifest_annotate(f->s, "multi:1", "p:1", &clash, NULL, &err), &err,
+                 GANTRY_E_INVALID_ARG, "duplicate platform 'linux/arm64'");
+    gantry_oci_descriptor_release(&ppc);
     gantry_oci_descriptor_release(&dup);
     release_all(d, 3);
 }
@@ -518,6 +541,66 @@ static void test_manifest__index_refs_flattened(void **state)
     assert_string_equal(info.entries[0].platform, "linux/amd64");
     assert_string_equal(info.entries[1].platform, "linux/arm64");
     gantry_manifest_info_release(&info);
+    release_all(kids, 3);
+    gantry_oci_descriptor_release(&arm);
+}
+
+static void test_manifest__no_flatten(void **state)
+{
+    struct store_fixture *f = *state;
+    struct gantry_oci_descriptor kids[3] = {0}, arm = GANTRY_OCI_DESCRIPTOR_INIT;
+    put_index(f, kids);
+    put_image(f, "arm:1", GANTRY_MT_OCI_MANIFEST, "linux", "arm64", NULL, &arm);
+    _cleanup_mdesc_ struct gantry_oci_descriptor idx = GANTRY_OCI_DESCRIPTOR_INIT;
+    struct gantry_error *err = NULL;
+    must(gantry_image_resolve(f->s, "idx:1", &idx, NULL, &err), &err);
+    const char *refs[] = {"idx:1", "arm:1"};
+    struct gantry_manifest_create_opts o = {.no_flatten = true};
+    must(gantry_manifest_create(f->s, "nest:1", refs, 2, &o, NULL, &err), &err);
+
+    /* One entry for the index: its media type, digest and size, nothing else. */
+    struct gantry_manifest_info info;
+    inspect_ok(f, "nest:1", &info);
+    assert_int_equal(info.n_entries, 2);
+    const struct gantry_manifest_entry *e = &info.entries[0];
+    assert_int_equal(e->kind, GANTRY_MANIFEST_ENTRY_INDEX);
+    assert_string_equal(e->desc.media_type, GANTRY_MT_OCI_INDEX);
+    assert_string_equal(e->desc.digest, idx.digest);
+    assert_int_equal(e->desc.size, idx.size);
+    assert_null(e->desc.platform);
+    assert_int_equal(e->desc.n_annotations, 0);
+    assert_string_equal(e->platform, "unknown");
+    /* The platforms it holds (not its attestation), its size with theirs. */
+    assert_string_equal(e->platforms, "linux/amd64, linux/s390x");
+    int64_t want = idx.size;
+    for (size_t i = 0; i < 3; i++) {
+        struct gantry_manifest_info one;
+        inspect_ok(f, i == 0 ? "i-amd64:1" : i == 1 ? "i-s390x:1" : "i-att:1", &one);
+        want += one.entries[0].size;
+        gantry_manifest_info_release(&one);
+    }
+    assert_int_equal(e->size, want);
+    assert_true(e->local);
+    assert_int_equal(info.entries[1].kind, GANTRY_MANIFEST_ENTRY_IMAGE);
+    assert_null(info.entries[1].platforms);
+    gantry_manifest_info_release(&info);
+
+    /* A nested index never counts as a duplicate platform. */
+    struct gantry_manifest_edit_result res;
+    struct gantry_manifest_add_opts ao = {.no_flatten = true};
+    must(gantry_manifest_add(f->s, "nest:1", "i-amd64:1", &ao, &res, &err), &err);
+    assert_int_equal(res.n_duplicates, 0);
+    gantry_manifest_edit_result_release(&res);
+
+    /* Refused: with a platform; an index that nests an index. */
+    _cleanup_mplatform_ struct gantry_platform s390x = GANTRY_PLATFORM_INIT;
+    must(gantry_platform_parse("linux/s390x", 11, &s390x, &err), &err);
+    ao.platform = &s390x;
+    expect_error(gantry_manifest_add(f->s, "nest:1", "idx:1", &ao, NULL, &err), &err,
+                 GANTRY_E_INVALID_ARG, "a platform and no-flatten cannot be combined");
+    const char *outer[] = {"nest:1"};
+    expect_error(gantry_manifest_create(f->s, "deep:1", outer, 1, &o, NULL, &err), &err,
+                 GANTRY_E_UNSUPPORTED, "'nest:1' cannot be kept nested: its entry");
     release_all(kids, 3);
     gantry_oci_descriptor_release(&arm);
 }
@@ -638,6 +721,7 @@ int main(void)
         T(test_manifest__create_refusals_change_nothing),
         T(test_manifest__docker_format),
         T(test_manifest__index_refs_flattened),
+        T(test_manifest__no_flatten),
         T(test_manifest__add_remove_annotate_delete),
         T(test_manifest__concurrent_edit_refused),
         T(test_manifest__inspect_partial),

@@ -221,19 +221,48 @@ static int collect_one_platform(struct collect *c, const struct gantry_oci_descr
     return 0;
 }
 
-int manifest_collect(struct gantry_store *s, const char *ref, const struct gantry_platform *want,
+int manifest_check_nestable(const struct gantry_oci_index *idx, const char *ref,
+                            struct gantry_error **err)
+{
+    for (size_t i = 0; i < idx->n_manifests; i++) {
+        const struct gantry_oci_descriptor *e = &idx->manifests[i];
+        if (!gantry_oci_is_manifest_type(e->media_type))
+            return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
+                                    "'%s' cannot be kept nested: its entry %s is of type %s, "
+                                    "only image manifests can be",
+                                    ref, e->digest, e->media_type);
+    }
+    return 0;
+}
+
+/* The index itself as one entry: media type, digest and size, nothing of the store's. */
+static int collect_nested(struct collect *c, const struct gantry_oci_descriptor *top,
+                          struct gantry_error **err)
+{
+    _cleanup_mindex_ struct gantry_oci_index *idx = manifest_load_index(c->s, top, err);
+    if (!idx || manifest_check_nestable(idx, c->ref, err) < 0)
+        return -1;
+    _cleanup_mdesc_ struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
+    gantry_oci_descriptor_init(&d, top->media_type, top->digest, top->size);
+    manifest_entries_push(c->out, &d);
+    return 0;
+}
+
+int manifest_collect(struct gantry_store *s, const char *ref, const struct manifest_pick *pick,
                      struct manifest_entries *out, struct gantry_error **err)
 {
     _cleanup_mdesc_ struct gantry_oci_descriptor top = GANTRY_OCI_DESCRIPTOR_INIT;
     if (manifest_resolve(s, ref, &top, NULL, err) < 0)
         return -1;
-    struct collect c = {.s = s, .ref = ref, .want = want, .out = out};
+    struct collect c = {.s = s, .ref = ref, .want = pick->want, .out = out};
     if (gantry_oci_is_manifest_type(top.media_type))
         return collect_manifest(&c, &top, err);
     if (!gantry_oci_is_index_type(top.media_type))
         return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0, "'%s' is not an image: media type %s",
                                 ref, top.media_type);
-    return want ? collect_one_platform(&c, &top, err) : collect_index(&c, &top, 0, err);
+    if (pick->no_flatten)
+        return collect_nested(&c, &top, err);
+    return c.want ? collect_one_platform(&c, &top, err) : collect_index(&c, &top, 0, err);
 }
 
 int manifest_local_image(struct gantry_store *s, const char *ref, struct gantry_error **err)
@@ -254,20 +283,20 @@ int manifest_local_image(struct gantry_store *s, const char *ref, struct gantry_
 }
 
 int manifest_collect_any(struct gantry_store *s, struct gantry_registry_client *c, const char *ref,
-                         const struct gantry_platform *want, struct manifest_entries *out,
+                         const struct manifest_pick *pick, struct manifest_entries *out,
                          struct gantry_error **err)
 {
     if (manifest_is_remote_spelling(ref, NULL)) {
         if (!c)
             return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
                                     "'%s': no registry client for a remote reference", ref);
-        return manifest_collect_remote(s, c, ref, want, out, err);
+        return manifest_collect_remote(s, c, ref, pick, out, err);
     }
     int local = c ? manifest_local_image(s, ref, err) : 1;
     if (local < 0)
         return -1;
     if (local)
-        return manifest_collect(s, ref, want, out, err);
+        return manifest_collect(s, ref, pick, out, err);
     /* A bare name ("app:1") only defaults to docker.io: never go to the
      * network for it unless asked with docker://. */
     if (!gantry_ref_names_registry(ref))
@@ -276,7 +305,7 @@ int manifest_collect_any(struct gantry_store *s, struct gantry_registry_client *
                                 "it from its registry)",
                                 ref, ref);
     struct gantry_error *remote = NULL;
-    if (manifest_collect_remote(s, c, ref, want, out, &remote) == 0)
+    if (manifest_collect_remote(s, c, ref, pick, out, &remote) == 0)
         return 0;
     if (remote->http_status == 0 && remote->code != GANTRY_E_NETWORK) {
         if (err)

@@ -105,6 +105,33 @@ int manifest_check_duplicate_of(const struct gantry_oci_descriptor *entries, siz
     return 0;
 }
 
+void manifest_find_duplicates(const struct gantry_oci_descriptor *entries, size_t n,
+                              size_t first_new, struct gantry_manifest_edit_result *r)
+{
+    for (size_t j = first_new; j < n; j++) {
+        size_t i = 0;
+        while (i < j && !same_platform(&entries[i], &entries[j]))
+            i++;
+        if (i == j)
+            continue;
+        r->duplicates = xrealloc(r->duplicates, (r->n_duplicates + 1) * sizeof(*r->duplicates));
+        struct gantry_manifest_duplicate *d = &r->duplicates[r->n_duplicates++];
+        d->platform = manifest_entry_platform_string(&entries[j]);
+        snprintf(d->first, sizeof(d->first), "%s", entries[i].digest);
+        snprintf(d->second, sizeof(d->second), "%s", entries[j].digest);
+    }
+}
+
+void gantry_manifest_edit_result_release(struct gantry_manifest_edit_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_duplicates; i++)
+        free(r->duplicates[i].platform);
+    free(r->duplicates);
+    *r = (struct gantry_manifest_edit_result){0};
+}
+
 /* Mark the image entries of platform spec what. */
 static int match_platform(const struct gantry_oci_descriptor *entries, size_t n, const char *what,
                           bool *hit, struct gantry_error **err)

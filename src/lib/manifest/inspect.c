@@ -6,6 +6,7 @@ static void entry_release(struct gantry_manifest_entry *e)
     gantry_oci_descriptor_release(&e->desc);
     free(e->platform);
     free(e->subject);
+    free(e->platforms);
     free(e->manifest);
 }
 
@@ -63,16 +64,66 @@ static int image_size(struct gantry_manifest_entry *e, struct gantry_error **err
     return 0;
 }
 
+enum gantry_manifest_entry_kind manifest_entry_kind(const struct gantry_oci_descriptor *d)
+{
+    if (gantry_oci_descriptor_is_attestation(d))
+        return GANTRY_MANIFEST_ENTRY_ATTESTATION;
+    if (gantry_oci_is_manifest_type(d->media_type))
+        return GANTRY_MANIFEST_ENTRY_IMAGE;
+    if (gantry_oci_is_index_type(d->media_type))
+        return GANTRY_MANIFEST_ENTRY_INDEX;
+    return GANTRY_MANIFEST_ENTRY_OTHER;
+}
+
+void manifest_nested_add(struct gantry_manifest_entry *e, const struct gantry_manifest_entry *k,
+                         struct gantry_buf *platforms)
+{
+    if (k->kind == GANTRY_MANIFEST_ENTRY_IMAGE &&
+        gantry_buf_addf(platforms, "%s%s", platforms->len ? ", " : "", k->platform) < 0)
+        oom();
+    e->size = e->size < 0 || k->size < 0 ? -1 : e->size + k->size;
+    e->local = e->local && k->local;
+}
+
 static int fill_entry(struct gantry_store *s, const struct gantry_store_child *k, bool is_index,
-                      struct gantry_manifest_entry *e, struct gantry_error **err)
+                      bool nested, struct gantry_manifest_entry *e, struct gantry_error **err);
+
+/*
+ * A nested index (stored): the platforms of its image entries, its size
+ * with theirs, local when every one is. Indexes nested in it are not
+ * opened (counted by their own size).
+ */
+static int describe_nested(struct gantry_store *s, struct gantry_manifest_entry *e,
+                           struct gantry_error **err)
+{
+    struct gantry_store_child *kids = NULL;
+    size_t n = 0;
+    if (gantry_store_image_children(s, &e->desc, &kids, &n, err) < 0)
+        return gantry_error_prefix(err, "entry '%s'", e->desc.digest);
+    _cleanup_buf_ struct gantry_buf platforms = GANTRY_BUF_INIT;
+    e->size = e->desc.size;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct gantry_manifest_entry k = {0};
+        rc = fill_entry(s, &kids[i], true, true, &k, err);
+        if (rc == 0)
+            manifest_nested_add(e, &k, &platforms);
+        entry_release(&k);
+    }
+    gantry_store_children_free(kids, n);
+    if (rc == 0)
+        e->platforms = gantry_buf_detach(&platforms, NULL);
+    return rc;
+}
+
+static int fill_entry(struct gantry_store *s, const struct gantry_store_child *k, bool is_index,
+                      bool nested, struct gantry_manifest_entry *e, struct gantry_error **err)
 {
     gantry_oci_descriptor_copy(&e->desc, &k->desc);
     e->local = k->local;
     e->size = -1;
     bool manifest = gantry_oci_is_manifest_type(e->desc.media_type);
-    e->kind = gantry_oci_descriptor_is_attestation(&e->desc) ? GANTRY_MANIFEST_ENTRY_ATTESTATION
-              : manifest                                     ? GANTRY_MANIFEST_ENTRY_IMAGE
-                                                             : GANTRY_MANIFEST_ENTRY_OTHER;
+    e->kind = manifest_entry_kind(&e->desc);
     const char *subject =
         gantry_oci_descriptor_annotation(&e->desc, GANTRY_OCI_ANNOTATION_REFERENCE_DIGEST);
     e->subject = subject ? xstrdup(subject) : NULL;
@@ -83,6 +134,8 @@ static int fill_entry(struct gantry_store *s, const struct gantry_store_child *k
         return -1;
     if (have && !manifest)
         e->size = e->desc.size;
+    if (have && e->kind == GANTRY_MANIFEST_ENTRY_INDEX && !nested && describe_nested(s, e, err) < 0)
+        return -1;
     if (have && manifest && image_size(e, err) < 0)
         return -1;
     if (have && manifest && !e->desc.platform &&
@@ -102,7 +155,7 @@ static int fill_entries(struct gantry_store *s, const struct gantry_oci_descript
     info->entries = xcalloc(n ? n : 1, sizeof(*info->entries));
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = fill_entry(s, &kids[i], info->is_index, &info->entries[i], err);
+        rc = fill_entry(s, &kids[i], info->is_index, false, &info->entries[i], err);
         info->n_entries = i + 1;
     }
     gantry_store_children_free(kids, n);

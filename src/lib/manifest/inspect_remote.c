@@ -76,18 +76,58 @@ static int describe_manifest(struct gantry_store *s, struct gantry_registry_clie
     return remote_config_platform(c, r, m, &e->desc.platform, err);
 }
 
-/* One entry of a remote index (or the single manifest itself). */
 static int remote_entry(struct gantry_store *s, struct gantry_registry_client *c,
                         const struct gantry_ref *r, const struct gantry_oci_descriptor *d,
-                        const struct gantry_registry_manifest *doc, struct gantry_manifest_entry *e,
-                        struct gantry_error **err)
+                        const struct gantry_registry_manifest *doc, bool nested,
+                        struct gantry_manifest_entry *e, struct gantry_error **err);
+
+/*
+ * A nested index (its document in e->manifest): the platforms of its image
+ * entries, its size with theirs, local when every one is. Indexes nested
+ * in it are not opened.
+ */
+static int describe_nested(struct gantry_store *s, struct gantry_registry_client *c,
+                           const struct gantry_ref *r, struct gantry_manifest_entry *e,
+                           struct gantry_error **err)
+{
+    _cleanup_mindex_ struct gantry_oci_index *idx =
+        gantry_oci_index_parse(e->manifest, e->manifest_len, e->desc.media_type, err);
+    if (!idx)
+        return gantry_error_prefix(err, "index '%s'", e->desc.digest);
+    _cleanup_buf_ struct gantry_buf platforms = GANTRY_BUF_INIT;
+    e->size = e->desc.size;
+    e->local = s && gantry_store_blob_exists(s, e->desc.digest);
+    for (size_t i = 0; i < idx->n_manifests; i++) {
+        struct gantry_manifest_entry k = {0};
+        int rc = remote_entry(s, c, r, &idx->manifests[i], NULL, true, &k, err);
+        if (rc == 0)
+            manifest_nested_add(e, &k, &platforms);
+        free(k.platform);
+        free(k.subject);
+        free(k.manifest);
+        gantry_oci_descriptor_release(&k.desc);
+        if (rc < 0)
+            return -1;
+    }
+    e->platforms = gantry_buf_detach(&platforms, NULL);
+    return 0;
+}
+
+/*
+ * One entry of a remote index (or the single manifest itself). The
+ * document of a manifest or (unless nested: one level only) an index is
+ * fetched by digest.
+ */
+static int remote_entry(struct gantry_store *s, struct gantry_registry_client *c,
+                        const struct gantry_ref *r, const struct gantry_oci_descriptor *d,
+                        const struct gantry_registry_manifest *doc, bool nested,
+                        struct gantry_manifest_entry *e, struct gantry_error **err)
 {
     gantry_oci_descriptor_copy(&e->desc, d);
     e->size = -1;
     bool manifest = gantry_oci_is_manifest_type(d->media_type);
-    e->kind = gantry_oci_descriptor_is_attestation(d) ? GANTRY_MANIFEST_ENTRY_ATTESTATION
-              : manifest                              ? GANTRY_MANIFEST_ENTRY_IMAGE
-                                                      : GANTRY_MANIFEST_ENTRY_OTHER;
+    e->kind = manifest_entry_kind(d);
+    bool index = e->kind == GANTRY_MANIFEST_ENTRY_INDEX && !nested;
     const char *subject =
         gantry_oci_descriptor_annotation(d, GANTRY_OCI_ANNOTATION_REFERENCE_DIGEST);
     e->subject = subject ? xstrdup(subject) : NULL;
@@ -95,7 +135,7 @@ static int remote_entry(struct gantry_store *s, struct gantry_registry_client *c
     if (manifest && doc) {
         e->manifest = xstrndup(doc->data, doc->len);
         e->manifest_len = doc->len;
-    } else if (manifest) {
+    } else if (manifest || index) {
         _cleanup_ref_ struct gantry_ref byd = GANTRY_REF_INIT;
         manifest_ref_by_digest(r, d->digest, &byd);
         _cleanup_regman_ struct gantry_registry_manifest m = GANTRY_REGISTRY_MANIFEST_INIT;
@@ -105,6 +145,8 @@ static int remote_entry(struct gantry_store *s, struct gantry_registry_client *c
     }
     if (rc == 0 && manifest)
         rc = describe_manifest(s, c, r, e, err);
+    else if (rc == 0 && index)
+        rc = describe_nested(s, c, r, e, err);
     e->platform = manifest_entry_platform_string(&e->desc);
     return rc;
 }
@@ -123,7 +165,7 @@ static int remote_entries(struct gantry_store *s, struct gantry_registry_client 
         info->n_entries = 1;
         _cleanup_mdesc_ struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
         gantry_oci_descriptor_init(&d, top->media_type, top->digest, (int64_t)top->len);
-        return remote_entry(s, c, r, &d, top, &info->entries[0], err);
+        return remote_entry(s, c, r, &d, top, false, &info->entries[0], err);
     }
     _cleanup_mindex_ struct gantry_oci_index *idx =
         gantry_oci_index_parse(top->data, top->len, top->media_type, err);
@@ -132,7 +174,7 @@ static int remote_entries(struct gantry_store *s, struct gantry_registry_client 
     info->entries = xcalloc(idx->n_manifests ? idx->n_manifests : 1, sizeof(*info->entries));
     for (size_t i = 0; i < idx->n_manifests; i++) {
         info->n_entries = i + 1;
-        if (remote_entry(s, c, r, &idx->manifests[i], NULL, &info->entries[i], err) < 0)
+        if (remote_entry(s, c, r, &idx->manifests[i], NULL, false, &info->entries[i], err) < 0)
             return -1;
     }
     return 0;

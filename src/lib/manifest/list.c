@@ -146,14 +146,15 @@ static bool has_digest(const struct gantry_oci_index *idx, const char *digest)
     return false;
 }
 
-/* A Docker manifest list holds Docker manifests only: nothing is converted. */
+/* A Docker manifest list holds Docker manifests (and lists) only: nothing is converted. */
 static int check_docker_entries(const struct manifest_list *l, struct gantry_error **err)
 {
     if (!gantry_oci_media_type_equal(l->idx->media_type, GANTRY_MT_DOCKER_MANIFEST_LIST))
         return 0;
     for (size_t i = 0; i < l->idx->n_manifests; i++) {
         const struct gantry_oci_descriptor *d = &l->idx->manifests[i];
-        if (!gantry_oci_media_type_equal(d->media_type, GANTRY_MT_DOCKER_MANIFEST))
+        if (!gantry_oci_media_type_equal(d->media_type, GANTRY_MT_DOCKER_MANIFEST) &&
+            !gantry_oci_media_type_equal(d->media_type, GANTRY_MT_DOCKER_MANIFEST_LIST))
             return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
                                     "a docker manifest list cannot hold %s of type %s (use "
                                     "--format oci)",
@@ -162,9 +163,12 @@ static int check_docker_entries(const struct manifest_list *l, struct gantry_err
     return 0;
 }
 
-/* Append the entries not in the list yet, then check the result. */
-static int merge(struct manifest_list *l, const struct manifest_entries *add, bool allow_duplicates,
-                 struct gantry_error **err)
+/*
+ * Append the entries not in the list yet, then check the result; the new
+ * duplicate platforms go to r.
+ */
+static int merge(struct manifest_list *l, const struct manifest_entries *add,
+                 struct gantry_manifest_edit_result *r, struct gantry_error **err)
 {
     size_t first_new = l->idx->n_manifests;
     for (size_t i = 0; i < add->n; i++) {
@@ -176,9 +180,7 @@ static int merge(struct manifest_list *l, const struct manifest_entries *add, bo
             gantry_oci_descriptor_set_annotation(&l->sources, key, add->sources[i]);
         }
     }
-    if (!allow_duplicates && gantry_manifest_check_duplicates(
-                                 l->idx->manifests, l->idx->n_manifests, first_new, err) < 0)
-        return gantry_error_prefix(err, "manifest list '%s'", l->display);
+    manifest_find_duplicates(l->idx->manifests, l->idx->n_manifests, first_new, r);
     return check_docker_entries(l, err);
 }
 
@@ -191,12 +193,47 @@ static void set_format(struct manifest_list *l, enum gantry_manifest_format f)
                                                                     : GANTRY_MT_OCI_INDEX);
 }
 
+static void cleanup_resultp(struct gantry_manifest_edit_result *r)
+{
+    gantry_manifest_edit_result_release(r);
+}
+#define _cleanup_result_ __attribute__((cleanup(cleanup_resultp)))
+
+static int check_pick(const struct manifest_pick *pick, struct gantry_error **err)
+{
+    if (pick->want && pick->no_flatten)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "a platform and no-flatten cannot be combined: a nested index "
+                                "keeps all its platforms");
+    return 0;
+}
+
+/* Save l with the entries of add; on success the result goes to out (may be NULL). */
+static int finish_edit(struct gantry_store *s, struct manifest_list *l,
+                       const struct manifest_entries *add, struct gantry_manifest_edit_result *out,
+                       struct gantry_error **err)
+{
+    _cleanup_result_ struct gantry_manifest_edit_result r = {0};
+    if (merge(l, add, &r, err) < 0 || manifest_list_save(s, l, r.digest, err) < 0)
+        return -1;
+    if (out) {
+        *out = r;
+        r = (struct gantry_manifest_edit_result){0};
+    }
+    return 0;
+}
+
 int gantry_manifest_create(struct gantry_store *s, const char *list, const char *const *refs,
                            size_t n_refs, const struct gantry_manifest_create_opts *opts,
-                           char digest_out[GANTRY_DIGEST_MAX], struct gantry_error **err)
+                           struct gantry_manifest_edit_result *out, struct gantry_error **err)
 {
     static const struct gantry_manifest_create_opts none = {0};
     opts = opts ? opts : &none;
+    if (out)
+        *out = (struct gantry_manifest_edit_result){0};
+    struct manifest_pick pick = {.want = opts->platform, .no_flatten = opts->no_flatten};
+    if (check_pick(&pick, err) < 0)
+        return -1;
     if (n_refs == 0 && !opts->amend)
         return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
                                 "manifest list '%s' needs at least one image", list);
@@ -207,27 +244,29 @@ int gantry_manifest_create(struct gantry_store *s, const char *list, const char 
     set_format(&l, opts->format);
     _cleanup_entries_ struct manifest_entries add = {0};
     for (size_t i = 0; i < n_refs; i++)
-        if (manifest_collect_any(s, opts->client, refs[i], opts->platform, &add, err) < 0)
+        if (manifest_collect_any(s, opts->client, refs[i], &pick, &add, err) < 0)
             return -1;
-    if (merge(&l, &add, opts->allow_duplicates, err) < 0)
-        return -1;
-    return manifest_list_save(s, &l, digest_out, err);
+    return finish_edit(s, &l, &add, out, err);
 }
 
 int gantry_manifest_add(struct gantry_store *s, const char *list, const char *ref,
                         const struct gantry_manifest_add_opts *opts,
-                        char digest_out[GANTRY_DIGEST_MAX], struct gantry_error **err)
+                        struct gantry_manifest_edit_result *out, struct gantry_error **err)
 {
     static const struct gantry_manifest_add_opts none = {0};
     opts = opts ? opts : &none;
+    if (out)
+        *out = (struct gantry_manifest_edit_result){0};
+    struct manifest_pick pick = {.want = opts->platform, .no_flatten = opts->no_flatten};
+    if (check_pick(&pick, err) < 0)
+        return -1;
     _cleanup_mlist_ struct manifest_list l = {0};
     if (manifest_list_open(s, list, MANIFEST_OPEN_EXISTING, &l, err) < 0)
         return -1;
     _cleanup_entries_ struct manifest_entries add = {0};
-    if (manifest_collect_any(s, opts->client, ref, opts->platform, &add, err) < 0 ||
-        merge(&l, &add, opts->allow_duplicates, err) < 0)
+    if (manifest_collect_any(s, opts->client, ref, &pick, &add, err) < 0)
         return -1;
-    return manifest_list_save(s, &l, digest_out, err);
+    return finish_edit(s, &l, &add, out, err);
 }
 
 int gantry_manifest_remove(struct gantry_store *s, const char *list, const char *what,
@@ -318,7 +357,13 @@ int gantry_manifest_annotate(struct gantry_store *s, const char *list, const cha
     if (k == l.idx->n_manifests)
         return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0, "no entry '%s' in manifest list '%s'",
                                 target, list);
-    if (gantry_manifest_annotate_entry(&l.idx->manifests[k], a, err) < 0 ||
+    /* Only a new platform is checked: the entries of a list that has
+     * duplicates already can still be annotated (and fixed). */
+    _cleanup_free_ char *before = manifest_entry_platform_string(&l.idx->manifests[k]);
+    if (gantry_manifest_annotate_entry(&l.idx->manifests[k], a, err) < 0)
+        return gantry_error_prefix(err, "annotate '%s'", target);
+    _cleanup_free_ char *after = manifest_entry_platform_string(&l.idx->manifests[k]);
+    if (strcmp(before, after) != 0 &&
         manifest_check_duplicate_of(l.idx->manifests, l.idx->n_manifests, k, err) < 0)
         return gantry_error_prefix(err, "annotate '%s'", target);
     return manifest_list_save(s, &l, digest_out, err);

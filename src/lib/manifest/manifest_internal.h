@@ -76,6 +76,13 @@ int manifest_check_duplicate_of(const struct gantry_oci_descriptor *entries, siz
                                 struct gantry_error **err) GANTRY_WUR;
 
 /*
+ * Append to r->duplicates each entry of entries[first_new..n) whose
+ * platform an earlier entry has (with the first such entry).
+ */
+void manifest_find_duplicates(const struct gantry_oci_descriptor *entries, size_t n,
+                              size_t first_new, struct gantry_manifest_edit_result *r);
+
+/*
  * Indexes of entries[0..n) that what names: a digest (any entry) or a
  * platform (image entries equal after normalization), plus the
  * attestations of every image named. *out (caller frees) is a bool per
@@ -86,6 +93,12 @@ int manifest_match_entries(const struct gantry_oci_descriptor *entries, size_t n
                            bool **out, size_t *count, struct gantry_error **err) GANTRY_WUR;
 
 /* collect.c: entries from local images */
+
+/* Which entries a REF contributes to a list. */
+struct manifest_pick {
+    const struct gantry_platform *want; /* only this platform (exact), or NULL */
+    bool no_flatten;                    /* an index as one nested entry */
+};
 
 /* The "no such image" error for a REF that is not in the store. */
 int manifest_no_such_image(const char *ref, struct gantry_error **err);
@@ -113,11 +126,21 @@ int manifest_config_platform(struct gantry_store *s, const struct gantry_oci_des
 /*
  * Append to out the entries image ref contributes (see
  * gantry_manifest_create): its manifest with the config's platform, or the
- * entries of its index (flattened), or with want the best match and its
- * attestations. Errors: "no such image", reading blobs, no match.
+ * entries of its index (flattened), or with pick->want the best match and
+ * its attestations, or with pick->no_flatten the index itself. Errors: "no
+ * such image", reading blobs, no match, an index nesting indexes kept
+ * nested.
  */
-int manifest_collect(struct gantry_store *s, const char *ref, const struct gantry_platform *want,
+int manifest_collect(struct gantry_store *s, const char *ref, const struct manifest_pick *pick,
                      struct manifest_entries *out, struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * Can idx (the document of ref) be kept as a nested entry? Its entries
+ * must be image manifests (attestations included): GANTRY_E_UNSUPPORTED
+ * otherwise.
+ */
+int manifest_check_nestable(const struct gantry_oci_index *idx, const char *ref,
+                            struct gantry_error **err) GANTRY_WUR;
 
 /* Is ref an image of the store? 1 yes, 0 no, -1 error (a bad reference...). */
 int manifest_local_image(struct gantry_store *s, const char *ref, struct gantry_error **err);
@@ -129,7 +152,7 @@ int manifest_local_image(struct gantry_store *s, const char *ref, struct gantry_
  * store; registry: <its error>)".
  */
 int manifest_collect_any(struct gantry_store *s, struct gantry_registry_client *c, const char *ref,
-                         const struct gantry_platform *want, struct manifest_entries *out,
+                         const struct manifest_pick *pick, struct manifest_entries *out,
                          struct gantry_error **err) GANTRY_WUR;
 
 /*
@@ -146,12 +169,12 @@ bool manifest_is_remote_spelling(const char *ref, const char **rest);
 /*
  * As manifest_collect for a remote reference (docker:// prefix allowed):
  * fetch the manifest or index, the child manifests and their configs (no
- * layers) into the store, and append the entries with their source
- * repository. Errors: the registry's (naming the reference), the store's,
- * no entry of platform want.
+ * layers) into the store, and append the entries (with pick->no_flatten
+ * the index itself) with their source repository. Errors: the registry's
+ * (naming the reference), the store's, no entry of platform pick->want.
  */
 int manifest_collect_remote(struct gantry_store *s, struct gantry_registry_client *c,
-                            const char *ref, const struct gantry_platform *want,
+                            const char *ref, const struct manifest_pick *pick,
                             struct manifest_entries *out, struct gantry_error **err) GANTRY_WUR;
 
 /*
@@ -171,6 +194,19 @@ int manifest_fetch_blob(struct gantry_store *s, struct gantry_registry_client *c
 
 /* r with digest d instead of its tag (out is initialised here). */
 void manifest_ref_by_digest(const struct gantry_ref *r, const char *d, struct gantry_ref *out);
+
+/* inspect.c: entries as inspect shows them */
+
+/* The kind of entry d is. */
+enum gantry_manifest_entry_kind manifest_entry_kind(const struct gantry_oci_descriptor *d);
+
+/*
+ * Count the described child k of the nested index entry e: k's platform
+ * appended to platforms (image entries), its size to e's (-1 sticks), its
+ * locality to e's.
+ */
+void manifest_nested_add(struct gantry_manifest_entry *e, const struct gantry_manifest_entry *k,
+                         struct gantry_buf *platforms);
 
 /* list.c: reading and writing lists */
 

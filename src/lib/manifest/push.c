@@ -1,9 +1,11 @@
 /*
- * `manifest push`: the children a list read from a registry go to the
- * destination repository first (blobs mounted within one registry, copied
- * from another one, manifests put by digest; a nested index's own image
- * manifests before the index), then gantry_transfer_push
- * pushes the local children, the index and, last, the tag.
+ * `manifest push`: the children a list read from a registry and its nested
+ * indexes go to the destination repository first (blobs mounted within one
+ * registry, copied from another one or uploaded from the store, manifests
+ * put by digest; a nested index's own image manifests before the index),
+ * then gantry_transfer_push pushes the local children, the index and,
+ * last, the tag. The children handled here are handed to it as known, so
+ * that each child manifest is looked up (HEAD) once.
  */
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,10 +17,28 @@
 struct mpush {
     struct gantry_store *s;
     struct gantry_registry_client *c;
+    const char *name; /* the list, for messages */
     struct gantry_ref dst;
     size_t copied, mounted, present, manifests;
     uint64_t bytes;
+    /* Children the destination has now (found or put here), for transfer push. */
+    char **known;
+    size_t n_known;
 };
+
+static void mpush_release(struct mpush *p)
+{
+    gantry_ref_release(&p->dst);
+    for (size_t i = 0; i < p->n_known; i++)
+        free(p->known[i]);
+    free(p->known);
+}
+
+static void add_known(struct mpush *p, const char *digest)
+{
+    p->known = xrealloc(p->known, (p->n_known + 1) * sizeof(*p->known));
+    p->known[p->n_known++] = xstrdup(digest);
+}
 
 /* Does the destination repository have manifest digest? A 404 is an answer. */
 static int dest_has_manifest(struct mpush *p, const char *digest, bool *has,
@@ -43,13 +63,13 @@ static int dest_has_manifest(struct mpush *p, const char *digest, bool *has,
 
 /*
  * An upload source opened on first read: the store's blob file when
- * present, else the blob fetched from the source repository into an
- * unlinked scratch file. A mount that succeeds never reads, so nothing is
- * fetched then.
+ * present, else the blob fetched from the source repository (when there is
+ * one) into an unlinked scratch file. A mount that succeeds never reads,
+ * so nothing is fetched then.
  */
 struct lazy_blob {
     struct mpush *p;
-    const struct gantry_ref *src;
+    const struct gantry_ref *src; /* NULL: the store only */
     const struct gantry_oci_descriptor *d;
     int fd;
 };
@@ -88,6 +108,9 @@ static int lazy_open(struct lazy_blob *z, struct gantry_error **err)
             return gantry_error_set(err, GANTRY_E_IO, errno, "open '%s'", path);
         return z->fd < 0 ? -1 : 0;
     }
+    if (!z->src)
+        return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0, "blob %s of '%s' is not in the store",
+                                digest, z->p->name);
     _cleanup_close_ int fd = scratch_open(z->p->s, err);
     if (fd < 0)
         return -1;
@@ -123,7 +146,7 @@ static int move_blob(struct mpush *p, const struct gantry_ref *src,
         p->present += has > 0;
         return has < 0 ? -1 : 0;
     }
-    bool same_registry = strcmp(src->domain, p->dst.domain) == 0;
+    bool same_registry = src && strcmp(src->domain, p->dst.domain) == 0;
     struct lazy_blob z = {.p = p, .src = src, .d = d, .fd = -1};
     struct gantry_registry_blob_push bp = {.digest = d->digest,
                                            .size = d->size,
@@ -142,13 +165,25 @@ static int move_blob(struct mpush *p, const struct gantry_ref *src,
     return 0;
 }
 
-/* The child's manifest: from the store, else from its source repository. */
+/* A child neither in the store (nor read from a registry) nor in the destination. */
+static int child_nowhere(struct mpush *p, const struct gantry_oci_descriptor *d,
+                         struct gantry_error **err)
+{
+    _cleanup_free_ char *plat = manifest_entry_platform_string(d);
+    return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0,
+                            "cannot push '%s': %s (%s) is not in the store and not in the registry",
+                            p->name, plat, d->digest);
+}
+
+/* The child's manifest: from the store, else from its source repository (if any). */
 static int child_document(struct mpush *p, const struct gantry_ref *src,
                           const struct gantry_oci_descriptor *d, struct gantry_buf *out,
                           struct gantry_error **err)
 {
     if (gantry_store_blob_exists(p->s, d->digest))
         return gantry_store_read_blob(p->s, d->digest, out, err);
+    if (!src)
+        return child_nowhere(p, d, err);
     _cleanup_ref_ struct gantry_ref r = GANTRY_REF_INIT;
     manifest_ref_by_digest(src, d->digest, &r);
     struct gantry_registry_manifest m = GANTRY_REGISTRY_MANIFEST_INIT;
@@ -195,10 +230,11 @@ static int move_child(struct mpush *p, const struct gantry_oci_descriptor *d,
 }
 
 /*
- * A nested index read from src (a list kept with --no-flatten): each image
- * manifest it names that the destination lacks, then the index by digest.
- * Its entries must be image manifests: an index nested deeper, or an entry
- * of an unknown type, is refused before the index is put.
+ * A nested index (kept with --no-flatten) read from src, or from the store
+ * when src is NULL: each image manifest it names that the destination
+ * lacks, then the index by digest. Its entries must be image manifests: an
+ * index nested deeper, or an entry of an unknown type, is refused before
+ * the index is put.
  */
 static int move_index_child(struct mpush *p, const struct gantry_oci_descriptor *d,
                             const struct gantry_ref *src, struct gantry_error **err)
@@ -226,33 +262,36 @@ static int move_index_child(struct mpush *p, const struct gantry_oci_descriptor 
     return put_child(p, d, &doc, err);
 }
 
-/* A child with a recorded source: an image manifest or a nested index. */
+/* A child with a recorded source (or NULL: a local nested index). */
 static int move_entry(struct mpush *p, const struct gantry_oci_descriptor *d, const char *source,
                       struct gantry_error **err)
 {
     _cleanup_ref_ struct gantry_ref src = GANTRY_REF_INIT;
-    if (gantry_ref_parse(source, strlen(source), &src, err) < 0)
+    if (source && gantry_ref_parse(source, strlen(source), &src, err) < 0)
         return -1;
     if (gantry_oci_is_index_type(d->media_type))
-        return move_index_child(p, d, &src, err);
+        return move_index_child(p, d, source ? &src : NULL, err);
     return move_child(p, d, &src, err);
 }
 
-/* Every child with a recorded source that the destination lacks. */
-static int move_remote_children(struct mpush *p, const struct manifest_list *l,
-                                struct gantry_error **err)
+/*
+ * Every child with a recorded source, and every nested index, that the
+ * destination lacks; each one it has afterwards is known.
+ */
+static int move_children(struct mpush *p, const struct manifest_list *l, struct gantry_error **err)
 {
     for (size_t i = 0; i < l->idx->n_manifests; i++) {
         const struct gantry_oci_descriptor *d = &l->idx->manifests[i];
         const char *source = manifest_list_source(l, d->digest);
-        bool has = false;
-        if (!source || (!gantry_oci_is_manifest_type(d->media_type) &&
-                        !gantry_oci_is_index_type(d->media_type)))
+        bool index = gantry_oci_is_index_type(d->media_type), has = false;
+        if (!index && !(source && gantry_oci_is_manifest_type(d->media_type)))
             continue;
         if (dest_has_manifest(p, d->digest, &has, err) < 0)
             return -1;
         if (!has && move_entry(p, d, source, err) < 0)
-            return gantry_error_prefix(err, "copy %s from '%s'", d->digest, source);
+            return source ? gantry_error_prefix(err, "copy %s from '%s'", d->digest, source)
+                          : gantry_error_prefix(err, "nested index %s", d->digest);
+        add_known(p, d->digest);
     }
     return 0;
 }
@@ -278,15 +317,20 @@ int gantry_manifest_push(struct gantry_store *s, struct gantry_registry_client *
     opts = opts ? opts : &none;
     *out = (struct gantry_transfer_result){0};
     _cleanup_mlist_ struct manifest_list l = {0};
-    struct mpush p = {.s = s, .c = c};
-    if (manifest_list_open(s, list, MANIFEST_OPEN_EXISTING, &l, err) < 0 ||
-        push_dest(&p, &l, dest, err) < 0 || move_remote_children(&p, &l, err) < 0) {
-        gantry_ref_release(&p.dst);
+    __attribute__((cleanup(mpush_release))) struct mpush p = {.s = s, .c = c, .name = list};
+    if (manifest_list_open(s, list, MANIFEST_OPEN_EXISTING, &l, err) < 0)
         return gantry_error_prefix(err, "push '%s'", list);
-    }
+    /* Before anything goes out: a tag must not name a list of two images
+     * for one platform unless asked for. */
+    if (!opts->allow_duplicates &&
+        gantry_manifest_check_duplicates(l.idx->manifests, l.idx->n_manifests, 0, err) < 0)
+        return gantry_error_prefix(err, "push '%s'", list);
+    if (push_dest(&p, &l, dest, err) < 0 || move_children(&p, &l, err) < 0)
+        return gantry_error_prefix(err, "push '%s'", list);
     _cleanup_free_ char *dst = gantry_ref_to_string(&p.dst);
-    gantry_ref_release(&p.dst);
-    struct gantry_transfer_push_opts po = {.jobs = opts->jobs};
+    struct gantry_transfer_push_opts po = {.jobs = opts->jobs,
+                                           .known_children = (const char *const *)p.known,
+                                           .n_known_children = p.n_known};
     if (gantry_transfer_push(s, c, l.name, dst, &po, out, err) < 0)
         return -1;
     out->blobs_copied += p.copied;

@@ -80,6 +80,7 @@ struct remote {
     char *repo;       /* the full reference: the entries' source */
     const char *spec; /* as the caller spelled it, for messages */
     const struct gantry_platform *want;
+    bool no_flatten;
     struct manifest_entries *out;
 };
 
@@ -102,6 +103,19 @@ static void push_remote_entry(struct remote *r, const struct gantry_oci_descript
     r->out->sources[r->out->n - 1] = xstrdup(r->repo);
 }
 
+/* A fetched document into the store, under the digest the registry gave. */
+static int store_doc(struct remote *r, const struct gantry_registry_manifest *doc,
+                     struct gantry_error **err)
+{
+    char got[GANTRY_DIGEST_MAX];
+    if (gantry_store_put_blob(r->s, doc->data, doc->len, got, err) < 0)
+        return -1;
+    if (strcmp(got, doc->digest) != 0)
+        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
+                                "manifest %s: only sha256 digests can be stored", doc->digest);
+    return 0;
+}
+
 /*
  * A child manifest and its config into the store; the entry's platform
  * from the config when e has none. *entry gets the descriptor. doc: the
@@ -114,12 +128,8 @@ static int fetch_manifest_entry(struct remote *r, const struct gantry_oci_descri
     _cleanup_ref_ struct gantry_ref byd = GANTRY_REF_INIT;
     manifest_ref_by_digest(&r->ref, e->digest, &byd);
     _cleanup_regman_ struct gantry_registry_manifest m = GANTRY_REGISTRY_MANIFEST_INIT;
-    char got[GANTRY_DIGEST_MAX];
-    if (doc && gantry_store_put_blob(r->s, doc->data, doc->len, got, err) < 0)
+    if (doc && store_doc(r, doc, err) < 0)
         return -1;
-    if (doc && strcmp(got, doc->digest) != 0)
-        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
-                                "manifest %s: only sha256 digests can be stored", doc->digest);
     if (!doc && manifest_fetch_doc(r->s, r->c, &byd, &m, err) < 0)
         return -1;
     doc = doc ? doc : &m;
@@ -231,6 +241,30 @@ static int remote_one_platform(struct remote *r, const struct gantry_registry_ma
     return 0;
 }
 
+/*
+ * --no-flatten: the index itself as one entry, stored with its child
+ * manifests and their configs (for inspect, and for push to find them).
+ */
+static int remote_keep_index(struct remote *r, const struct gantry_registry_manifest *top,
+                             struct gantry_error **err)
+{
+    _cleanup_mindex_ struct gantry_oci_index *idx =
+        gantry_oci_index_parse(top->data, top->len, top->media_type, err);
+    if (!idx)
+        return gantry_error_prefix(err, "index of '%s'", r->spec);
+    if (manifest_check_nestable(idx, r->spec, err) < 0 || store_doc(r, top, err) < 0)
+        return -1;
+    for (size_t i = 0; i < idx->n_manifests; i++) {
+        _cleanup_mdesc_ struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
+        if (fetch_manifest_entry(r, &idx->manifests[i], NULL, &d, err) < 0)
+            return -1;
+    }
+    _cleanup_mdesc_ struct gantry_oci_descriptor e = GANTRY_OCI_DESCRIPTOR_INIT;
+    gantry_oci_descriptor_init(&e, top->media_type, top->digest, (int64_t)top->len);
+    push_remote_entry(r, &e);
+    return 0;
+}
+
 /* A single manifest: itself, with its config's platform (which must be want). */
 static int remote_single(struct remote *r, const struct gantry_registry_manifest *top,
                          struct gantry_error **err)
@@ -255,13 +289,17 @@ static int remote_single(struct remote *r, const struct gantry_registry_manifest
 }
 
 int manifest_collect_remote(struct gantry_store *s, struct gantry_registry_client *c,
-                            const char *ref, const struct gantry_platform *want,
+                            const char *ref, const struct manifest_pick *pick,
                             struct manifest_entries *out, struct gantry_error **err)
 {
     const char *spec = ref;
     manifest_is_remote_spelling(ref, &spec);
-    __attribute__((cleanup(remote_release))) struct remote r = {
-        .s = s, .c = c, .spec = ref, .want = want, .out = out};
+    __attribute__((cleanup(remote_release))) struct remote r = {.s = s,
+                                                                .c = c,
+                                                                .spec = ref,
+                                                                .want = pick->want,
+                                                                .no_flatten = pick->no_flatten,
+                                                                .out = out};
     if (gantry_ref_parse(spec, strlen(spec), &r.ref, err) < 0)
         return -1;
     r.repo = gantry_ref_to_string(&r.ref);
@@ -274,5 +312,7 @@ int manifest_collect_remote(struct gantry_store *s, struct gantry_registry_clien
     if (!gantry_oci_is_index_type(top.media_type))
         return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0, "'%s' is not an image: media type %s",
                                 ref, top.media_type);
-    return want ? remote_one_platform(&r, &top, err) : remote_index(&r, &top, 0, err);
+    if (r.no_flatten)
+        return remote_keep_index(&r, &top, err);
+    return r.want ? remote_one_platform(&r, &top, err) : remote_index(&r, &top, 0, err);
 }
