@@ -27,6 +27,15 @@
  *             ...;
  *     gantry_layer_reader_free(r);                  // rc == 0: complete and verified
  *
+ * Extracting layers into a directory, lowest first, every name resolved
+ * inside it (never on the host), OCI whiteouts applied between layers:
+ *
+ *     struct gantry_layer_extractor *x = gantry_layer_extractor_new(dir, &xopts, &err);
+ *     for each layer: r = gantry_layer_reader_open_fd(fd, NULL, &err);
+ *                     gantry_layer_extract_layer(x, r, &err);
+ *                     gantry_layer_reader_free(r);
+ *     gantry_layer_extractor_free(x);
+ *
  * Policies (docs/layer.md): input tars may be ustar, pax, GNU or v7; output
  * tars are pax-restricted (ustar unless a field needs a pax header). Invalid
  * whiteouts (`.wh.`, `.wh..`, `.wh...`), GNU sparse entries, paths or link
@@ -337,6 +346,80 @@ GANTRY_API int gantry_layer_tar_writer_finish(struct gantry_layer_tar_writer *w,
 
 /* Free a writer (not its sink); NULL is a no-op. */
 GANTRY_API void gantry_layer_tar_writer_free(struct gantry_layer_tar_writer *w);
+
+/*
+ * Safe extraction (bad-inputs.md 4.4). Every entry name, symbolic link met
+ * on the way and hard link target is resolved inside the root, as
+ * openat2(RESOLVE_IN_ROOT) does (used when the kernel has it, else a walk
+ * one component at a time with O_NOFOLLOW): ".." stops at the root and
+ * absolute link targets start from it. The last component of a name is
+ * never followed: an entry replaces what is there (a directory is merged
+ * with a directory entry, anything else is removed first; last entry
+ * wins). Modes are set with fchmod on the opened file (setuid bits kept;
+ * the root itself is made 0700), owners only when running as root
+ * (fchown, or fchownat with AT_SYMLINK_NOFOLLOW for links).
+ */
+struct gantry_layer_extractor;
+
+/*
+ * Build contexts: a name leaving the root is an error ("entry '../x'
+ * leaves the <root_name>") instead of being resolved inside it, and a
+ * symbolic link may not stand for a parent directory ("'d' is not a
+ * directory") instead of being followed inside the root.
+ */
+#define GANTRY_LAYER_EXTRACT_STRICT (1u << 0)
+/* `.wh.*` entries are ordinary files (a build context), not whiteouts. */
+#define GANTRY_LAYER_EXTRACT_NO_WHITEOUTS (1u << 1)
+/* Set the modification times of the entries (directories at the end of each layer). */
+#define GANTRY_LAYER_EXTRACT_MTIMES (1u << 2)
+/*
+ * Make device nodes and FIFOs when running as root. Without this flag, or
+ * unprivileged, they are skipped (never mknod) and counted, with one
+ * warning per layer: a build reading the tree must not open a device.
+ */
+#define GANTRY_LAYER_EXTRACT_DEVICES (1u << 3)
+
+/* Options of an extractor; a NULL pointer means all defaults. */
+struct gantry_layer_extract_opts {
+    unsigned flags;        /* GANTRY_LAYER_EXTRACT_* */
+    uint64_t max_bytes;    /* quota on the file data written, 0 = none */
+    uint64_t max_entries;  /* quota on the entries made (inodes), 0 = none */
+    const char *root_name; /* the root in messages ("context"); NULL = "root" */
+};
+
+/*
+ * New extractor into the existing directory dir, which it keeps open until
+ * _free and makes mode 0700. opts may be NULL and is copied. Caller frees
+ * with gantry_layer_extractor_free(). Errors: GANTRY_E_IO (dir cannot be
+ * opened or its mode set).
+ */
+GANTRY_API struct gantry_layer_extractor *
+gantry_layer_extractor_new(const char *dir, const struct gantry_layer_extract_opts *opts,
+                           struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * Apply the layer read by r (borrowed; read to its end) over what earlier
+ * calls extracted. Whiteouts hide what lower layers made: `.wh.<name>`
+ * removes <name>, `.wh..wh..opq` empties its directory, both as if they
+ * came before the layer's other entries (entries of the same layer stay,
+ * whatever their order in the tar); other `.wh..wh.*` names are skipped.
+ * Entries named "/" or "." are skipped (the root keeps its mode).
+ * Errors: the reader's (truncated or corrupt tar, invalid whiteouts),
+ * GANTRY_E_INVALID_ARG (STRICT: a name or hard link target leaving the
+ * root, a symbolic link as a parent; a path component that is not a
+ * directory; a symbolic link loop), GANTRY_E_NOT_FOUND (hard link target
+ * missing), GANTRY_E_TOO_LARGE (a quota), GANTRY_E_IO. After an error the
+ * directory holds a partial tree the caller discards.
+ */
+GANTRY_API int gantry_layer_extract_layer(struct gantry_layer_extractor *x,
+                                          struct gantry_layer_reader *r,
+                                          struct gantry_error **err) GANTRY_WUR;
+
+/* Device and FIFO entries skipped so far (see GANTRY_LAYER_EXTRACT_DEVICES). */
+GANTRY_API uint64_t gantry_layer_extractor_skipped(const struct gantry_layer_extractor *x);
+
+/* Free an extractor (closes the root; the files stay); NULL is a no-op. */
+GANTRY_API void gantry_layer_extractor_free(struct gantry_layer_extractor *x);
 
 #ifdef __cplusplus
 }
