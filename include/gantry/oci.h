@@ -358,6 +358,28 @@ struct gantry_oci_history {
     bool empty_layer;
 };
 
+/*
+ * Docker's "Healthcheck" member of an image config. Test is ["NONE"],
+ * ["CMD", arg...] or ["CMD-SHELL", command]; NULL test means "inherit".
+ * Durations are nanoseconds and, like retries, 0 means "inherit" (left
+ * out of the JSON, as Docker's omitempty).
+ */
+struct gantry_oci_healthcheck {
+    char **test;
+    size_t n_test;
+    int64_t interval;
+    int64_t timeout;
+    int64_t start_period;
+    int64_t start_interval;
+    int64_t retries;
+};
+
+/* Deep copy of h (NULL gives NULL); free with gantry_oci_healthcheck_free. */
+GANTRY_API struct gantry_oci_healthcheck *
+gantry_oci_healthcheck_dup(const struct gantry_oci_healthcheck *h);
+/* Free a healthcheck and its strings; NULL is a no-op. */
+GANTRY_API void gantry_oci_healthcheck_free(struct gantry_oci_healthcheck *h);
+
 /* The "config" member of an image config (execution parameters). */
 struct gantry_oci_exec_config {
     char *user;
@@ -375,6 +397,12 @@ struct gantry_oci_exec_config {
     char **volumes; /* keys of Volumes */
     size_t n_volumes;
     char *stop_signal;
+    /* Docker extensions (HEALTHCHECK, ONBUILD, SHELL); NULL: absent. */
+    struct gantry_oci_healthcheck *healthcheck;
+    char **on_build; /* "OnBuild": trigger instructions as written */
+    size_t n_on_build;
+    char **shell; /* "Shell": argv prefix of shell-form commands */
+    size_t n_shell;
 };
 
 /* An image config (OCI config.md, Docker container image v1). */

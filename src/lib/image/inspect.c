@@ -77,6 +77,28 @@ static void set_if(json_t *o, const char *key, json_t *v)
         json_object_set_new(o, key, v);
 }
 
+/* Docker's HealthConfig, members in its order, zero ones left out; null when absent. */
+static json_t *healthcheck(const struct gantry_oci_healthcheck *h)
+{
+    if (!h)
+        return json_null();
+    const struct {
+        const char *key;
+        int64_t v;
+    } nums[] = {{"Interval", h->interval},
+                {"Timeout", h->timeout},
+                {"StartPeriod", h->start_period},
+                {"StartInterval", h->start_interval},
+                {"Retries", h->retries}};
+    json_t *o = json_object();
+    if (h->test)
+        json_object_set_new(o, "Test", jstrv(h->test, h->n_test));
+    for (size_t i = 0; i < ARRAY_SIZE(nums); i++)
+        if (nums[i].v)
+            json_object_set_new(o, nums[i].key, json_integer((json_int_t)nums[i].v));
+    return o;
+}
+
 /* Docker's container.Config, members in its order; omitempty ones left out. */
 static json_t *exec_config(const struct gantry_oci_config *c)
 {
@@ -94,16 +116,16 @@ static json_t *exec_config(const struct gantry_oci_config *c)
     json_object_set_new(o, "StdinOnce", json_false());
     json_object_set_new(o, "Env", jstrv(e->env, e->n_env));
     json_object_set_new(o, "Cmd", jstrv(e->cmd, e->n_cmd));
-    set_if(o, "Healthcheck", raw_member(c, "Healthcheck"));
+    set_if(o, "Healthcheck", healthcheck(e->healthcheck));
     set_if(o, "ArgsEscaped", raw_member(c, "ArgsEscaped"));
     json_object_set_new(o, "Image", jstr(""));
     json_object_set_new(o, "Volumes", jset(e->volumes, e->n_volumes));
     json_object_set_new(o, "WorkingDir", jstr(e->working_dir));
     json_object_set_new(o, "Entrypoint", jstrv(e->entrypoint, e->n_entrypoint));
-    json_object_set_new(o, "OnBuild", raw_member(c, "OnBuild"));
+    json_object_set_new(o, "OnBuild", jstrv(e->on_build, e->n_on_build));
     json_object_set_new(o, "Labels", jlabels(e->labels, e->n_labels));
     set_if(o, "StopSignal", jstr(e->stop_signal));
-    set_if(o, "Shell", raw_member(c, "Shell"));
+    set_if(o, "Shell", jstrv(e->shell, e->n_shell));
     return o;
 }
 

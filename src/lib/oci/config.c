@@ -9,8 +9,29 @@ static void history_entry_release(struct gantry_oci_history *h)
     free(h->comment);
 }
 
+struct gantry_oci_healthcheck *gantry_oci_healthcheck_dup(const struct gantry_oci_healthcheck *h)
+{
+    if (!h)
+        return NULL;
+    struct gantry_oci_healthcheck *d = xmalloc(sizeof(*d));
+    *d = *h;
+    d->test = h->test ? oci_strv_dup(h->test, h->n_test) : NULL;
+    return d;
+}
+
+void gantry_oci_healthcheck_free(struct gantry_oci_healthcheck *h)
+{
+    if (!h)
+        return;
+    oci_strv_free(h->test);
+    free(h);
+}
+
 static void exec_release(struct gantry_oci_exec_config *e)
 {
+    gantry_oci_healthcheck_free(e->healthcheck);
+    oci_strv_free(e->on_build);
+    oci_strv_free(e->shell);
     free(e->user);
     oci_strv_free(e->env);
     oci_strv_free(e->entrypoint);
@@ -49,6 +70,39 @@ static void cleanup_configp(struct gantry_oci_config **c)
 }
 #define _cleanup_config_ __attribute__((cleanup(cleanup_configp)))
 
+/* A Healthcheck integer member (nanoseconds, retries); absent is 0. */
+static int get_int(json_t *o, const char *key, int64_t *out, struct gantry_error **err)
+{
+    json_t *v = oci_member(o, key);
+    *out = 0;
+    if (!v)
+        return 0;
+    if (!json_is_integer(v))
+        return gantry_error_set(err, GANTRY_E_PARSE, 0, "'%s' must be an integer", key);
+    *out = (int64_t)json_integer_value(v);
+    return 0;
+}
+
+static int healthcheck_from_json(json_t *o, struct gantry_oci_healthcheck **out,
+                                 struct gantry_error **err)
+{
+    json_t *v = oci_member(o, "Healthcheck");
+    if (!v)
+        return 0;
+    if (!json_is_object(v))
+        return gantry_error_set(err, GANTRY_E_PARSE, 0, "'Healthcheck' must be an object");
+    struct gantry_oci_healthcheck *h = xcalloc(1, sizeof(*h));
+    *out = h;
+    if (oci_get_strv(v, "Test", &h->test, &h->n_test, err) < 0 ||
+        get_int(v, "Interval", &h->interval, err) < 0 ||
+        get_int(v, "Timeout", &h->timeout, err) < 0 ||
+        get_int(v, "StartPeriod", &h->start_period, err) < 0 ||
+        get_int(v, "StartInterval", &h->start_interval, err) < 0 ||
+        get_int(v, "Retries", &h->retries, err) < 0)
+        return gantry_error_prefix(err, "Healthcheck");
+    return 0;
+}
+
 static int exec_from_json(json_t *o, struct gantry_oci_exec_config *e, struct gantry_error **err)
 {
     if (!json_is_object(o))
@@ -61,7 +115,10 @@ static int exec_from_json(json_t *o, struct gantry_oci_exec_config *e, struct ga
         oci_get_kv(o, "Labels", &e->labels, &e->n_labels, err) < 0 ||
         oci_get_keys(o, "ExposedPorts", &e->exposed_ports, &e->n_exposed_ports, err) < 0 ||
         oci_get_keys(o, "Volumes", &e->volumes, &e->n_volumes, err) < 0 ||
-        oci_get_string(o, "StopSignal", false, &e->stop_signal, err) < 0)
+        oci_get_string(o, "StopSignal", false, &e->stop_signal, err) < 0 ||
+        healthcheck_from_json(o, &e->healthcheck, err) < 0 ||
+        oci_get_strv(o, "OnBuild", &e->on_build, &e->n_on_build, err) < 0 ||
+        oci_get_strv(o, "Shell", &e->shell, &e->n_shell, err) < 0)
         return gantry_error_prefix(err, "config");
     return 0;
 }
@@ -196,6 +253,28 @@ void gantry_oci_config_add_history(struct gantry_oci_config *c,
     history_push(c, h, h->empty_layer);
 }
 
+static void set_int(json_t *o, const char *key, int64_t v)
+{
+    if (v)
+        json_object_set_new(o, key, json_integer((json_int_t)v));
+    else
+        json_object_del(o, key);
+}
+
+/* Docker's Healthcheck: members of base kept, zero numbers left out. */
+static json_t *healthcheck_tree(struct oci_tree *t, json_t *base,
+                                const struct gantry_oci_healthcheck *h)
+{
+    json_t *o = json_is_object(base) ? json_deep_copy(base) : json_object();
+    oci_set_strv(t, o, "Test", h->test, h->n_test);
+    set_int(o, "Interval", h->interval);
+    set_int(o, "Timeout", h->timeout);
+    set_int(o, "StartPeriod", h->start_period);
+    set_int(o, "StartInterval", h->start_interval);
+    set_int(o, "Retries", h->retries);
+    return o;
+}
+
 static json_t *exec_tree(struct oci_tree *t, json_t *base, const struct gantry_oci_exec_config *e)
 {
     json_t *o = json_is_object(base) ? json_deep_copy(base) : json_object();
@@ -208,6 +287,13 @@ static json_t *exec_tree(struct oci_tree *t, json_t *base, const struct gantry_o
     oci_set_keys(t, o, "ExposedPorts", e->exposed_ports, e->n_exposed_ports);
     oci_set_keys(t, o, "Volumes", e->volumes, e->n_volumes);
     oci_set_string(t, o, "StopSignal", e->stop_signal);
+    if (e->healthcheck)
+        oci_set(t, o, "Healthcheck",
+                healthcheck_tree(t, json_object_get(o, "Healthcheck"), e->healthcheck));
+    else
+        json_object_del(o, "Healthcheck");
+    oci_set_strv(t, o, "OnBuild", e->on_build, e->n_on_build);
+    oci_set_strv(t, o, "Shell", e->shell, e->n_shell);
     return o;
 }
 
