@@ -7,6 +7,7 @@
  *                           org.opencontainers.image.ref.name = full reference
  *     $ROOT/blobs/<alg>/<hex>
  *     $ROOT/tmp/            writes in progress
+ *     $ROOT/cache/          build cache records (gantry_store_cache_*)
  *     $ROOT/lock            flock(2) guard for index.json updates
  *
  * Basic outline of an import (blobs first, the name last):
@@ -217,6 +218,36 @@ GANTRY_API int gantry_store_image_children(struct gantry_store *s,
                                            struct gantry_store_child **out, size_t *n,
                                            struct gantry_error **err) GANTRY_WUR;
 GANTRY_API void gantry_store_children_free(struct gantry_store_child *c, size_t n);
+
+/*
+ * Build cache records: small files under $ROOT/cache/, named "name" or
+ * "namespace/name" (each part of [A-Za-z0-9_.-], not starting with '.';
+ * at most 255 bytes). The store gives them no meaning; the build module
+ * does (docs/build.md). gc leaves them alone: a record may outlive the
+ * blobs it names, so readers must check.
+ */
+
+/*
+ * Replace the record name with data atomically (a unique file in tmp/
+ * renamed over it): concurrent readers see the old or the new bytes, and
+ * concurrent writers need no lock (the last rename wins). Records are not
+ * fsynced: after a crash one may be missing or stale, never torn.
+ * Errors: GANTRY_E_INVALID_ARG (bad name), GANTRY_E_IO.
+ */
+GANTRY_API int gantry_store_cache_put(struct gantry_store *s, const char *name, const void *data,
+                                      size_t len, struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * Append the record name to out (fails with GANTRY_E_TOO_LARGE past
+ * out->cap). Errors: GANTRY_E_NOT_FOUND (no such record),
+ * GANTRY_E_INVALID_ARG (bad name), GANTRY_E_IO.
+ */
+GANTRY_API int gantry_store_cache_get(struct gantry_store *s, const char *name,
+                                      struct gantry_buf *out, struct gantry_error **err) GANTRY_WUR;
+
+/* Remove the record name; an absent one is fine. Errors: as put. */
+GANTRY_API int gantry_store_cache_delete(struct gantry_store *s, const char *name,
+                                         struct gantry_error **err) GANTRY_WUR;
 
 struct gantry_store_gc_stats {
     uint64_t blobs_kept;
