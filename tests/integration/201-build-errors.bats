@@ -22,7 +22,7 @@ setup() {
 # build_fails DOCKERFILE-TEXT EXPECTED-STDERR
 build_fails() {
     printf '%b' "$1" >"$CTX/Dockerfile"
-    run --separate-stderr "$GANTRY" build -t demo/bad:1 "$CTX"
+    run --separate-stderr "$GANTRY" build --progress quiet -t demo/bad:1 "$CTX"
     [ "$status" -eq 1 ]
     [ "$stderr" = "gantry: $2" ]
     [ -z "$output" ]
@@ -65,9 +65,9 @@ build_fails() {
         "Dockerfile:1: FROM nosuch/image:1: no such image: 'nosuch/image:1'"
 }
 
-@test "build error: ADD of a URL is refused" {
-    build_fails 'FROM scratch\nADD https://example.com/x /x\n' \
-        "Dockerfile:2: ADD failed: remote URLs are not supported yet: 'https://example.com/x'"
+@test "build error: ADD of a git source is refused (URLs: 207-build-add-url.bats)" {
+    build_fails 'FROM scratch\nADD https://example.invalid/r.git /x\n' \
+        "Dockerfile:2: ADD failed: git sources are not supported: 'https://example.invalid/r.git'"
 }
 
 @test "build error: several sources need a directory destination" {

@@ -58,7 +58,7 @@ layer_list() {
     run layer_list 2
     [ "$output" = "-rw-r----- 0/0 o2" ]
     printf 'FROM demo/busybox:amd64\nCOPY --chown=nobody one.txt /o\n' >"$CTX/Dockerfile"
-    run --separate-stderr "$GANTRY" build "$CTX"
+    run --separate-stderr "$GANTRY" build --progress quiet "$CTX"
     [ "$status" -eq 1 ]
     [ "$stderr" = "gantry: Dockerfile:2: invalid --chown 'nobody': unknown user 'nobody'" ]
 }

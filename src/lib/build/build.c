@@ -2,7 +2,8 @@
  * gantry_build: read and parse the Dockerfile, then for each target
  * platform resolve the stages, run the needed ones in order and store the
  * target stage's config and manifest; several platforms make an index.
- * Names are set last. Platforms are built one after the other for now.
+ * Names are set last. The stages and platforms run in run.c (in
+ * parallel); layers go through the step cache (cache.c).
  */
 #include <libgen.h>
 #include <time.h>
@@ -17,6 +18,7 @@ static void ctx_release(struct build_ctx *c)
     gantry_dockerignore_free(c->ignore);
     free(c->context);
     gantry_platform_release(&c->host);
+    build_cache_free(c->cache);
 }
 
 static int read_epoch(int64_t *out, struct gantry_error **err)
@@ -74,7 +76,10 @@ static int ctx_init(struct build_ctx *c, struct gantry_store *s, const struct ga
     if (read_epoch(&c->epoch, err) < 0 || gantry_platform_host(&c->host, err) < 0)
         return -1;
     c->created = c->epoch >= 0 ? c->epoch : (int64_t)time(NULL);
-    return load_dockerfile(c, err);
+    if (load_dockerfile(c, err) < 0)
+        return -1;
+    c->cache = build_cache_new(s, c->context, o->no_cache);
+    return 0;
 }
 
 /* The full names of the -t options; a digest is refused. */
@@ -94,19 +99,6 @@ static int normalize_tags(const struct gantry_build_opts *o, struct gantry_build
         r->names[r->n_names++] = gantry_ref_to_string(&ref);
         gantry_ref_release(&ref);
     }
-    return 0;
-}
-
-/* Run every instruction of stage i (its base first set up). */
-static int run_stage(struct build_stage *all, size_t i, struct gantry_error **err)
-{
-    struct build_stage *st = &all[i];
-    if (build_stage_init_base(st, i, err) < 0)
-        return -1;
-    for (size_t k = 0; k < st->df_stage->n_instructions; k++)
-        if (build_step_run(st, &st->df_stage->instructions[k], err) < 0)
-            return -1;
-    st->built = true;
     return 0;
 }
 
@@ -136,9 +128,8 @@ static struct gantry_oci_platform *config_platform(const struct gantry_oci_confi
     return p;
 }
 
-/* Store the target stage's config and manifest; *desc is the manifest's. */
-static int store_image(struct build_stage *st, struct gantry_oci_descriptor *desc,
-                       char config_digest[GANTRY_DIGEST_MAX], struct gantry_error **err)
+int build_store_image(struct build_stage *st, struct gantry_oci_descriptor *desc,
+                      char config_digest[GANTRY_DIGEST_MAX], struct gantry_error **err)
 {
     struct gantry_oci_config *c = st->config;
     free(c->created);
@@ -158,41 +149,6 @@ static int store_image(struct build_stage *st, struct gantry_oci_descriptor *des
     return 0;
 }
 
-static int run_stages(struct build_stage *all, const struct gantry_dockerfile_resolved *res,
-                      struct gantry_error **err)
-{
-    for (size_t i = 0; i < res->n_stages; i++)
-        if (res->stages[i].needed && run_stage(all, i, err) < 0)
-            return -1;
-    return 0;
-}
-
-/* Build for one target platform; *desc: the manifest with its platform. */
-static int build_platform(struct build_ctx *c, const struct gantry_platform *target,
-                          struct gantry_oci_descriptor *desc, char config_digest[GANTRY_DIGEST_MAX],
-                          struct gantry_error **err)
-{
-    struct gantry_dockerfile_resolve_opts ro = {.build = &c->host,
-                                                .target = target,
-                                                .build_args = c->opts->build_args,
-                                                .target_stage = c->opts->target};
-    struct gantry_dockerfile_resolved *res = NULL;
-    if (gantry_dockerfile_resolve_from(c->df, &ro, &res, err) < 0)
-        return -1;
-    struct build_stage *all = xcalloc(res->n_stages, sizeof *all);
-    for (size_t i = 0; i < res->n_stages; i++)
-        all[i] =
-            (struct build_stage){.ctx = c, .df_stage = &c->df->stages[i], .res = res, .all = all};
-    int rc = run_stages(all, res, err);
-    if (rc == 0)
-        rc = store_image(&all[res->target], desc, config_digest, err);
-    for (size_t i = 0; i < res->n_stages; i++)
-        build_stage_release(&all[i]);
-    free(all);
-    gantry_dockerfile_resolved_free(res);
-    return rc;
-}
-
 static void release_descs(struct gantry_oci_descriptor *d, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -209,11 +165,10 @@ static int build_all(struct build_ctx *c, struct gantry_oci_descriptor *top,
     size_t n = c->opts->n_platforms ? c->opts->n_platforms : 1;
     struct gantry_oci_descriptor *descs = xcalloc(n, sizeof *descs);
     char config_digest[GANTRY_DIGEST_MAX] = "";
-    for (size_t i = 0; i < n; i++)
-        if (build_platform(c, &plats[i], &descs[i], config_digest, err) < 0) {
-            release_descs(descs, n);
-            return -1;
-        }
+    if (build_run_platforms(c, plats, n, descs, config_digest, err) < 0) {
+        release_descs(descs, n);
+        return -1;
+    }
     if (n == 1) {
         gantry_oci_descriptor_copy(top, &descs[0]);
         snprintf(r->image_id, sizeof r->image_id, "%s", config_digest);
@@ -240,8 +195,12 @@ int gantry_build(struct gantry_store *s, const struct gantry_build_opts *opts,
     struct gantry_build_result r = {0};
     __attribute__((cleanup(ctx_release))) struct build_ctx c = {0};
     _cleanup_descriptor_ struct gantry_oci_descriptor top = GANTRY_OCI_DESCRIPTOR_INIT;
-    if (normalize_tags(opts, &r, err) < 0 || ctx_init(&c, s, opts, err) < 0 ||
-        build_all(&c, &top, &r, err) < 0) {
+    int rc = normalize_tags(opts, &r, err) < 0 || ctx_init(&c, s, opts, err) < 0 ||
+                     build_all(&c, &top, &r, err) < 0
+                 ? -1
+                 : 0;
+    build_cache_save(c.cache); /* file digests stay true even when the build failed */
+    if (rc < 0) {
         gantry_build_result_release(&r);
         return -1;
     }
@@ -263,4 +222,24 @@ void gantry_build_result_release(struct gantry_build_result *r)
         free(r->names[i]);
     free(r->names);
     memset(r, 0, sizeof *r);
+}
+
+/* ---- binstr: the context of gantry_build_check (check.c): no cache ---- */
+
+int build_ctx_open(struct build_ctx *c, struct gantry_store *s, const struct gantry_build_opts *o,
+                   struct gantry_error **err)
+{
+    *c = (struct build_ctx){.store = s, .opts = o};
+    if (!o->context)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "no build context");
+    if (read_epoch(&c->epoch, err) < 0 || gantry_platform_host(&c->host, err) < 0)
+        return -1;
+    c->created = c->epoch >= 0 ? c->epoch : (int64_t)time(NULL);
+    return load_dockerfile(c, err);
+}
+
+void build_ctx_close(struct build_ctx *c)
+{
+    ctx_release(c);
+    memset(c, 0, sizeof *c);
 }

@@ -73,6 +73,7 @@ struct build_entry {
 struct build_entries {
     struct build_entry *items;
     size_t n_items;
+    struct build_path_index *index; /* layer.c: the paths present, for _add_parents */
 };
 
 /* Append an entry (strings copied); a later entry of the same path wins. */
@@ -84,12 +85,62 @@ void build_entries_sort(struct build_entries *l);
 void build_entries_release(struct build_entries *l);
 
 /*
- * Write the entries as one layer blob into s with compression c; fills
- * *desc (media type, digest, size) and diff_id.
+ * Write the entries as one layer blob of the stage's build (store,
+ * compression, step cache); fills *desc (media type, digest, size) and
+ * diff_id. A layer whose key (entries and file contents, cache.c) has a
+ * record whose blob is present is reused instead (st->layers_cached).
  */
-int build_layer_write(struct gantry_store *s, const struct build_entries *l,
-                      enum gantry_compression c, struct gantry_oci_descriptor *desc,
-                      char diff_id[GANTRY_DIGEST_MAX], struct gantry_error **err) GANTRY_WUR;
+struct build_stage;
+int build_layer_write(struct build_stage *st, const struct build_entries *l,
+                      struct gantry_oci_descriptor *desc, char diff_id[GANTRY_DIGEST_MAX],
+                      struct gantry_error **err) GANTRY_WUR;
+
+/* ---- the step cache (cache.c) ---- */
+
+/* What identifies a file's content without reading it. */
+struct build_file_id {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns, ctime_ns;
+};
+
+struct stat;
+void build_file_id_of(const struct stat *sb, struct build_file_id *id);
+bool build_file_id_equal(const struct build_file_id *a, const struct build_file_id *b);
+
+/*
+ * The cache of one build: records in the store's cache/ and the stat cache
+ * of the context (files under context are remembered). Thread-safe.
+ * no_cache: lookups miss, but records and digests are still written.
+ */
+struct build_cache;
+struct build_cache *build_cache_new(struct gantry_store *s, const char *context, bool no_cache);
+void build_cache_free(struct build_cache *c);
+bool build_cache_no_cache(const struct build_cache *c);
+/* Write the stat cache back when it changed (best effort: a warning). */
+void build_cache_save(struct build_cache *c);
+
+/* sha256 of the file at path whose identity is *id, from the stat cache or read. */
+int build_cache_file_digest(struct build_cache *c, const char *path, const struct build_file_id *id,
+                            char digest[GANTRY_DIGEST_MAX], struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * The layer recorded under key (64 hex digits; a step computes it over
+ * everything that makes the layer's bytes, RUN over its parent chain and
+ * command): true and *desc (caller releases) and diff_id filled when the
+ * record exists and its blob is in the store with its size.
+ */
+bool build_cache_get(struct build_cache *c, const char *key, struct gantry_oci_descriptor *desc,
+                     char diff_id[GANTRY_DIGEST_MAX]);
+/* Record key -> layer (best effort: a warning). */
+void build_cache_put(struct build_cache *c, const char *key,
+                     const struct gantry_oci_descriptor *desc, const char *diff_id);
+
+/*
+ * Make one key at a time: begin waits while another thread has key in
+ * flight (key is borrowed until end), so the second finds the record.
+ */
+void build_cache_flight_begin(struct build_cache *c, const char *key);
+void build_cache_flight_end(struct build_cache *c, const char *key);
 
 /* ---- the build and its stages ---- */
 
@@ -102,6 +153,8 @@ struct build_ctx {
     int64_t epoch;                      /* SOURCE_DATE_EPOCH, or -1 */
     int64_t created;                    /* epoch, else the start of the build */
     struct gantry_platform host;
+    /* bcache: step cache, step events, parallel platforms (build.c, cache.c) */
+    struct build_cache *cache;
 };
 
 struct build_stage {
@@ -117,6 +170,9 @@ struct build_stage {
     size_t n_shell;
     bool cmd_set; /* a CMD of this stage (ENTRYPOINT then keeps it) */
     bool built;
+    /* bcache: layers made by build_layer_write, and how many came from the cache */
+    unsigned layers_written, layers_cached;
+    const struct gantry_platform *target; /* the platform built, for step events */
 };
 
 /* Lookup for expansion: ENV of the config first, then the stage's ARGs. */
@@ -138,6 +194,15 @@ void build_stage_add_layer(struct build_stage *st, const struct gantry_oci_descr
                            const char *diff_id, const char *created_by);
 /* Append an empty_layer history entry. */
 void build_stage_add_history(struct build_stage *st, const char *created_by);
+
+/* bcache (run.c): build every platform (stages, shared ones once); descs[i] gets
+ * platform i's manifest, config_digest platform 0's config. */
+int build_run_platforms(struct build_ctx *c, const struct gantry_platform *plats, size_t n,
+                        struct gantry_oci_descriptor *descs, char config_digest[GANTRY_DIGEST_MAX],
+                        struct gantry_error **err) GANTRY_WUR;
+/* Store the built target stage's config and manifest (build.c); *desc: the manifest's. */
+int build_store_image(struct build_stage *st, struct gantry_oci_descriptor *desc,
+                      char config_digest[GANTRY_DIGEST_MAX], struct gantry_error **err) GANTRY_WUR;
 
 /* Run one instruction on the stage (the step table). */
 int build_step_run(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
@@ -169,6 +234,52 @@ int build_step_copy(struct build_stage *st, const struct gantry_dockerfile_instr
  */
 int build_layers_extract(struct gantry_store *s, const struct gantry_oci_descriptor *layers,
                          size_t n_layers, const char *dir, struct gantry_error **err) GANTRY_WUR;
+
+/* ---- binstr: ADD of URLs, redaction, --check (url.c, check.c) ---- */
+
+/* True for the http:// and https:// sources ADD downloads. */
+bool build_is_url(const char *s);
+
+/*
+ * True for git sources, which gantry refuses without running git:
+ * "git://", "git@", "ssh://", "git+ssh://" prefixes, and http(s) URLs
+ * whose path ends in ".git" (a "#ref" fragment allowed), as BuildKit's
+ * isGitURL.
+ */
+bool build_is_git_source(const char *s);
+
+/*
+ * The name of a downloaded file, as BuildKit's getFileName: the base name
+ * of the Content-Disposition filename (disposition, may be NULL; ignored
+ * when empty, ending in '/', or "." or ".."), else the base name of the
+ * URL's path (percent-decoded; not "." or "/"), else "index". The result
+ * never holds a '/' (D13: "../../etc/passwd" gives "passwd"). Caller frees.
+ */
+char *build_url_filename(const char *url, const char *disposition);
+
+/* Redact the passwords of URLs in (*err)->message (D17); err may be NULL. */
+void build_error_redact(struct gantry_error **err);
+
+/* ADD <url> (url.c): download into a file of tmpdir; see docs/build.md. */
+struct build_url_file {
+    char *path;    /* the downloaded file (under the job's tmpdir) */
+    char *name;    /* build_url_filename() */
+    int64_t mtime; /* Last-Modified clamped, else the build's created time */
+    uint64_t size;
+};
+int build_url_fetch(struct build_stage *st, const char *url, const char *checksum,
+                    const char *tmpdir, struct build_url_file *out,
+                    struct gantry_error **err) GANTRY_WUR;
+void build_url_file_release(struct build_url_file *f);
+
+/*
+ * build.c: set up c for opts as gantry_build does (context, Dockerfile
+ * parsed, .dockerignore, host, SOURCE_DATE_EPOCH) without the step cache;
+ * build_ctx_close releases it (also after a failed open).
+ */
+int build_ctx_open(struct build_ctx *c, struct gantry_store *s, const struct gantry_build_opts *o,
+                   struct gantry_error **err) GANTRY_WUR;
+void build_ctx_close(struct build_ctx *c);
 
 static inline void cleanup_configp(struct gantry_oci_config **c)
 {

@@ -9,6 +9,8 @@
 #include <glob.h>
 #include <sys/stat.h>
 
+#include <gantry/registry.h>
+
 #include "build/build_internal.h"
 
 struct copy_job {
@@ -24,6 +26,9 @@ struct copy_job {
     uint32_t mode;
     char *tmpdir; /* extraction of --from, temporary files of ADD */
     struct build_entries entries;
+    char *checksum;                      /* ADD --checksum, expanded */
+    struct gantry_dockerignore *exclude; /* --exclude patterns, or NULL */
+    size_t src_prefix;                   /* bytes of rel before the source-relative path */
 };
 
 static void job_release(struct copy_job *j)
@@ -31,11 +36,14 @@ static void job_release(struct copy_job *j)
     if (j->tmpdir)
         build_rm_rf(j->tmpdir);
     free(j->tmpdir);
+    free(j->checksum);
+    gantry_dockerignore_free(j->exclude);
     build_entries_release(&j->entries);
 }
 
 static int job_fail(struct copy_job *j, struct gantry_error **err)
 {
+    build_error_redact(err); /* D17: no URL password in any message */
     return gantry_error_prefix(err, "%s:%zu", j->st->ctx->df->name, j->in->line);
 }
 
@@ -61,6 +69,15 @@ static bool ignored(const struct copy_job *j, const char *rel)
     if (gantry_dockerignore_matches(j->st->ctx->ignore, rel, &ex, NULL) < 0)
         return false;
     return ex;
+}
+
+/* Whether --exclude drops path (relative to the source being copied). */
+static bool excluded(const struct copy_job *j, const char *path)
+{
+    bool ex = false;
+    if (!j->exclude || !*path)
+        return false;
+    return gantry_dockerignore_matches(j->exclude, path, &ex, NULL) == 0 && ex;
 }
 
 static void add_entry(struct copy_job *j, const char *dest, const char *src, const struct stat *sb)
@@ -108,7 +125,7 @@ static int add_tree(struct copy_job *j, const char *src, const char *rel, const 
             strcmp(rel, ".") ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
         _cleanup_free_ char *t = *dest ? xasprintf("%s/%s", dest, de->d_name) : xstrdup(de->d_name);
         struct stat sb;
-        if (ignored(j, r) || lstat(s, &sb) < 0)
+        if (ignored(j, r) || excluded(j, r + j->src_prefix) || lstat(s, &sb) < 0)
             continue;
         add_entry(j, t, s, &sb);
         if (S_ISDIR(sb.st_mode))
@@ -134,9 +151,12 @@ static int add_source(struct copy_job *j, const char *rel, const char *dest, boo
     if (S_ISDIR(sb.st_mode)) {
         if (*dest)
             add_entry(j, dest, src, &sb);
+        j->src_prefix = strcmp(rel, ".") ? strlen(rel) + 1 : 0;
         return add_tree(j, src, rel, dest, err);
     }
     const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+    if (excluded(j, base))
+        return 0;
     _cleanup_free_ char *target =
         dest_dir ? (*dest ? xasprintf("%s/%s", dest, base) : xstrdup(base)) : xstrdup(dest);
     if (j->add && S_ISREG(sb.st_mode)) {
@@ -196,15 +216,58 @@ static int glob_source(struct copy_job *j, const char *rel, const char *dest, bo
     return rc;
 }
 
+/* ADD <url>: a file downloaded, stored as is (never extracted), 0600. */
+static int url_source(struct copy_job *j, const char *url, const char *dest, bool dest_dir,
+                      struct gantry_error **err)
+{
+    if (make_tmpdir(j, err) < 0)
+        return -1;
+    struct build_url_file f;
+    if (build_url_fetch(j->st, url, j->checksum, j->tmpdir, &f, err) < 0) {
+        build_url_file_release(&f);
+        return gantry_error_prefix(err, "ADD failed");
+    }
+    _cleanup_free_ char *target =
+        dest_dir ? (*dest ? xasprintf("%s/%s", dest, f.name) : xstrdup(f.name)) : xstrdup(dest);
+    struct build_entry e = {.path = target,
+                            .src = f.path,
+                            .type = GANTRY_LAYER_FILE,
+                            .mode = j->chmod ? j->mode : 0600,
+                            .uid = j->chown ? j->uid : 0,
+                            .gid = j->chown ? j->gid : 0,
+                            .mtime = f.mtime,
+                            .size = f.size};
+    build_entries_add(&j->entries, &e);
+    build_entries_add_parents(&j->entries, target, e.mtime);
+    build_url_file_release(&f);
+    return 0;
+}
+
+/* Remote sources: URLs for ADD; git sources refused (D16); a URL for COPY. */
+static int remote_source(struct copy_job *j, const char *arg, const char *dest, bool dest_dir,
+                         struct gantry_error **err)
+{
+    _cleanup_free_ char *shown = gantry_registry_redact(arg);
+    if (j->add && build_is_git_source(arg))
+        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
+                                "ADD failed: git sources are not supported: '%s'", shown);
+    if (!j->add)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "COPY failed: source can't be a URL for COPY: '%s'", shown);
+    return url_source(j, arg, dest, dest_dir, err);
+}
+
 static int one_source(struct copy_job *j, const char *arg, const char *dest, bool dest_dir,
                       struct gantry_error **err)
 {
-    if (j->add && (str_has_prefix(arg, "http://") || str_has_prefix(arg, "https://")))
-        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
-                                "ADD failed: remote URLs are not supported yet: '%s'", arg);
-    if (gantry_dockerfile_heredoc_for(j->in, arg))
-        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
-                                "%s failed: heredoc sources are not supported yet", j->what);
+    bool remote = build_is_url(arg) || (j->add && build_is_git_source(arg));
+    if (remote)
+        return remote_source(j, arg, dest, dest_dir, err);
+    if (j->checksum)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "ADD failed: --checksum can only be used with an http(s) "
+                                "source, not '%s'",
+                                arg);
     _cleanup_free_ char *rel = build_context_path(arg, strlen(arg));
     if (!rel)
         return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
@@ -350,12 +413,50 @@ static int setup_from(struct copy_job *j, const char *from, struct gantry_error 
     return rc;
 }
 
+/* --exclude=PATTERN (repeatable, expanded): a matcher over source-relative paths. */
+static int setup_exclude(struct copy_job *j, struct gantry_error **err)
+{
+    char **pats = xcalloc(j->in->n_flags + 1, sizeof *pats);
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < j->in->n_flags; i++)
+        if (strcmp(j->in->flags[i].name, "exclude") == 0)
+            rc = build_stage_expand(j->st, j->in, j->in->flags[i].value, &pats[n++], err);
+    if (rc == 0 && n)
+        rc = gantry_dockerignore_new((const char *const *)pats, n, &j->exclude, err);
+    if (rc < 0)
+        gantry_error_prefix(err, "%s --exclude", j->what);
+    gantry_dockerfile_strv_free(pats, n);
+    return rc;
+}
+
+/* Flags of remote sources and filters: refused ones, --checksum, --exclude. */
+static int setup_extra_flags(struct copy_job *j, struct gantry_error **err)
+{
+    const char *sum = gantry_dockerfile_flag(j->in, "checksum");
+    const char *parents = gantry_dockerfile_flag(j->in, "parents");
+    const char *keep_git = gantry_dockerfile_flag(j->in, "keep-git-dir");
+    if (parents && strcmp(parents, "true") == 0)
+        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
+                                "COPY --parents is not supported yet");
+    if (gantry_dockerfile_flag(j->in, "unpack"))
+        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0, "ADD --unpack is not supported yet");
+    if (j->add && keep_git && strcmp(keep_git, "true") == 0)
+        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
+                                "ADD --keep-git-dir: git sources are not supported");
+    if (sum && build_stage_expand(j->st, j->in, sum, &j->checksum, err) < 0)
+        return -1;
+    return setup_exclude(j, err);
+}
+
 static int setup_flags(struct copy_job *j, struct gantry_error **err)
 {
     const char *from = gantry_dockerfile_flag(j->in, "from");
     const char *own = gantry_dockerfile_flag(j->in, "chown");
     const char *mod = gantry_dockerfile_flag(j->in, "chmod");
     _cleanup_free_ char *own_x = NULL;
+    if (setup_extra_flags(j, err) < 0)
+        return -1;
     if (own && build_stage_expand(j->st, j->in, own, &own_x, err) < 0)
         return -1;
     if (own_x && *own_x) {
@@ -371,6 +472,57 @@ static int setup_flags(struct copy_job *j, struct gantry_error **err)
     if (from)
         return setup_from(j, from, err);
     j->root = j->st->ctx->context;
+    return 0;
+}
+
+/* A temporary file of the job holding data[0..len); *path: caller frees. */
+static int tmp_file(struct copy_job *j, const char *data, size_t len, char **path,
+                    struct gantry_error **err)
+{
+    if (make_tmpdir(j, err) < 0)
+        return -1;
+    _cleanup_free_ char *tmp = xasprintf("%s/h-XXXXXX", j->tmpdir);
+    _cleanup_close_ int fd = mkstemp(tmp);
+    if (fd < 0)
+        return gantry_error_set(err, GANTRY_E_IO, errno, "create a temporary file");
+    if (gantry_write_all(fd, data, len) < 0)
+        return gantry_error_set(err, GANTRY_E_IO, errno, "write '%s'", tmp);
+    *path = steal_pointer(&tmp);
+    return 0;
+}
+
+/*
+ * A heredoc source (COPY <<EOF /file): its body, expanded unless the
+ * delimiter was quoted, becomes a file named after the heredoc, mode 0644
+ * as BuildKit's Mkfile.
+ */
+static int heredoc_source(struct copy_job *j, const struct gantry_dockerfile_heredoc *h,
+                          const char *dest, bool dest_dir, struct gantry_error **err)
+{
+    _cleanup_free_ char *body = NULL;
+    struct gantry_dockerfile_expand_opts xo = {.lookup = build_stage_lookup,
+                                               .user = j->st,
+                                               .escape = j->st->ctx->df->escape,
+                                               .skip_quotes = true};
+    if (!h->expand)
+        body = xstrdup(h->content);
+    else if (gantry_dockerfile_expand(h->content, strlen(h->content), &xo, &body, err) < 0)
+        return -1;
+    _cleanup_free_ char *tmp = NULL;
+    if (tmp_file(j, body, strlen(body), &tmp, err) < 0)
+        return -1;
+    _cleanup_free_ char *target =
+        dest_dir ? (*dest ? xasprintf("%s/%s", dest, h->name) : xstrdup(h->name)) : xstrdup(dest);
+    struct build_entry e = {.path = target,
+                            .src = tmp,
+                            .type = GANTRY_LAYER_FILE,
+                            .mode = j->chmod ? j->mode : 0644,
+                            .uid = j->chown ? j->uid : 0,
+                            .gid = j->chown ? j->gid : 0,
+                            .mtime = j->st->ctx->created,
+                            .size = strlen(body)};
+    build_entries_add(&j->entries, &e);
+    build_entries_add_parents(&j->entries, target, e.mtime);
     return 0;
 }
 
@@ -391,6 +543,12 @@ static int copy_sources(struct copy_job *j, struct gantry_error **err)
                                 j->st->ctx->df->name, in->line, j->what);
     for (size_t i = 0; i + 1 < in->n_args; i++) {
         _cleanup_free_ char *src = NULL;
+        const struct gantry_dockerfile_heredoc *h = gantry_dockerfile_heredoc_for(in, in->args[i]);
+        if (h) {
+            if (heredoc_source(j, h, dest + 1, dest_dir, err) < 0)
+                return job_fail(j, err);
+            continue;
+        }
         if (build_stage_expand(j->st, in, in->args[i], &src, err) < 0)
             return -1;
         if (one_source(j, src, dest + 1, dest_dir, err) < 0)
@@ -411,10 +569,10 @@ int build_step_copy(struct build_stage *st, const struct gantry_dockerfile_instr
     build_entries_sort(&j.entries);
     _cleanup_descriptor_ struct gantry_oci_descriptor desc = GANTRY_OCI_DESCRIPTOR_INIT;
     char diff_id[GANTRY_DIGEST_MAX];
-    if (build_layer_write(st->ctx->store, &j.entries, st->ctx->opts->compression, &desc, diff_id,
-                          err) < 0)
+    if (build_layer_write(st, &j.entries, &desc, diff_id, err) < 0)
         return job_fail(&j, err);
-    build_stage_add_layer(st, &desc, diff_id, in->original);
+    _cleanup_free_ char *created_by = gantry_registry_redact(in->original);
+    build_stage_add_layer(st, &desc, diff_id, created_by);
     return 0;
 }
 
@@ -443,7 +601,7 @@ int build_step_workdir(struct build_stage *st, const struct gantry_dockerfile_in
     build_entries_sort(&l);
     _cleanup_descriptor_ struct gantry_oci_descriptor desc = GANTRY_OCI_DESCRIPTOR_INIT;
     char diff_id[GANTRY_DIGEST_MAX];
-    if (build_layer_write(st->ctx->store, &l, st->ctx->opts->compression, &desc, diff_id, err) < 0)
+    if (build_layer_write(st, &l, &desc, diff_id, err) < 0)
         return gantry_error_prefix(err, "%s:%zu", st->ctx->df->name, in->line);
     build_stage_add_layer(st, &desc, diff_id, in->original);
     return 0;

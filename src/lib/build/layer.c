@@ -1,13 +1,71 @@
 /*
  * Layers of a build: entries collected by a step, sorted, written through
  * the layer module's deterministic tar writer and compressing sink into a
- * verified store blob.
+ * verified store blob. Before writing, the step cache is asked for the
+ * layer's key: the entries' metadata and file contents (through the stat
+ * cache), the compression and the writer's version, which is everything
+ * the bytes depend on.
  */
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <gantry/image.h>
 
 #include "build/build_internal.h"
+
+/* Bumped whenever the tar bytes made from equal entries may change. */
+#define LAYER_KEY_VERSION "gantry-layer-key-v1"
+
+/* The set of paths of a build_entries (open addressing over own copies). */
+struct build_path_index {
+    char **slots;
+    size_t cap, n;
+};
+
+static size_t path_hash(const char *k)
+{
+    size_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211ull;
+    return h;
+}
+
+static size_t index_slot(char **slots, size_t cap, const char *k)
+{
+    size_t i = path_hash(k) & (cap - 1);
+    while (slots[i] && strcmp(slots[i], k) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+static void index_add(struct build_entries *l, const char *path)
+{
+    struct build_path_index *x = l->index ? l->index : (l->index = xcalloc(1, sizeof *x));
+    if ((x->n + 1) * 2 > x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 64;
+        char **slots = xcalloc(cap, sizeof *slots);
+        for (size_t i = 0; i < x->cap; i++)
+            if (x->slots[i])
+                slots[index_slot(slots, cap, x->slots[i])] = x->slots[i];
+        free(x->slots);
+        x->slots = slots;
+        x->cap = cap;
+    }
+    size_t i = index_slot(x->slots, x->cap, path);
+    if (!x->slots[i]) {
+        x->slots[i] = xstrdup(path);
+        x->n++;
+    }
+}
+
+static void index_free(struct build_path_index *x)
+{
+    for (size_t i = 0; x && i < x->cap; i++)
+        free(x->slots[i]);
+    if (x)
+        free(x->slots);
+    free(x);
+}
 
 void build_entries_add(struct build_entries *l, const struct build_entry *e)
 {
@@ -17,14 +75,13 @@ void build_entries_add(struct build_entries *l, const struct build_entry *e)
     d->path = xstrdup(e->path);
     d->src = e->src ? xstrdup(e->src) : NULL;
     d->link_target = e->link_target ? xstrdup(e->link_target) : NULL;
+    index_add(l, e->path);
 }
 
 static bool has_path(const struct build_entries *l, const char *path)
 {
-    for (size_t i = 0; i < l->n_items; i++)
-        if (strcmp(l->items[i].path, path) == 0)
-            return true;
-    return false;
+    const struct build_path_index *x = l->index;
+    return x && x->slots[index_slot(x->slots, x->cap, path)] != NULL;
 }
 
 void build_entries_add_parents(struct build_entries *l, const char *path, int64_t mtime)
@@ -79,8 +136,10 @@ void build_entries_release(struct build_entries *l)
         entry_release(&l->items[i]);
     if (l) {
         free(l->items);
+        index_free(l->index);
         l->items = NULL;
         l->n_items = 0;
+        l->index = NULL;
     }
 }
 
@@ -141,9 +200,10 @@ static int write_tar(struct gantry_layer_sink *sink, const struct build_entries 
     return gantry_layer_sink_finish(sink, res, err);
 }
 
-int build_layer_write(struct gantry_store *s, const struct build_entries *l,
-                      enum gantry_compression c, struct gantry_oci_descriptor *desc,
-                      char diff_id[GANTRY_DIGEST_MAX], struct gantry_error **err)
+/* Write the entries into a new blob; no cache involved. */
+static int write_layer(struct gantry_store *s, const struct build_entries *l,
+                       enum gantry_compression c, struct gantry_oci_descriptor *desc,
+                       char diff_id[GANTRY_DIGEST_MAX], struct gantry_error **err)
 {
     __attribute__((cleanup(cleanup_writerp))) struct gantry_store_blob_writer *bw =
         gantry_store_blob_writer_new(s, NULL, -1, err);
@@ -163,4 +223,144 @@ int build_layer_write(struct gantry_store *s, const struct build_entries *l,
                                (int64_t)res.size);
     memcpy(diff_id, res.diff_id, GANTRY_DIGEST_MAX);
     return 0;
+}
+
+/* ---- the layer's cache key ---- */
+
+static void cleanup_hasherp(struct gantry_hasher **h)
+{
+    gantry_hasher_free(*h);
+}
+
+/* The identity of every regular file entry (others stay zero). */
+static int entry_ids(const struct build_entries *l, struct build_file_id *ids,
+                     struct gantry_error **err)
+{
+    for (size_t i = 0; i < l->n_items; i++) {
+        const struct build_entry *e = &l->items[i];
+        struct stat sb;
+        if (e->type != GANTRY_LAYER_FILE)
+            continue;
+        if (stat(e->src, &sb) < 0)
+            return gantry_error_set(err, GANTRY_E_IO, errno, "stat '%s'", e->src);
+        build_file_id_of(&sb, &ids[i]);
+    }
+    return 0;
+}
+
+static bool ids_unchanged(const struct build_entries *l, const struct build_file_id *ids)
+{
+    struct build_file_id now = {0};
+    struct stat sb;
+    for (size_t i = 0; i < l->n_items; i++) {
+        if (l->items[i].type != GANTRY_LAYER_FILE)
+            continue;
+        if (stat(l->items[i].src, &sb) < 0)
+            return false;
+        build_file_id_of(&sb, &now);
+        if (!build_file_id_equal(&now, &ids[i]))
+            return false;
+    }
+    return true;
+}
+
+/* NUL-separated fields: paths and link targets cannot hold a NUL. */
+static void hash_meta(struct gantry_hasher *h, const struct build_entry *e)
+{
+    char num[128];
+    int n = snprintf(num, sizeof num, "%d %o %u %u %lld %llu", (int)e->type, e->mode, e->uid,
+                     e->gid, (long long)e->mtime, (unsigned long long)e->size);
+    gantry_hasher_update(h, num, (size_t)n + 1);
+    gantry_hasher_update(h, e->path, strlen(e->path) + 1);
+    const char *t = e->link_target ? e->link_target : "";
+    gantry_hasher_update(h, t, strlen(t) + 1);
+}
+
+static struct gantry_hasher *key_hasher(enum gantry_compression c, const char *kind)
+{
+    struct gantry_hasher *h = gantry_hasher_new(GANTRY_DIGEST_SHA256);
+    const char *parts[] = {LAYER_KEY_VERSION, kind, gantry_version(), gantry_compression_name(c)};
+    for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+        gantry_hasher_update(h, parts[i], strlen(parts[i]) + 1);
+    return h;
+}
+
+static void key_final(struct gantry_hasher *h, char key[65])
+{
+    char d[GANTRY_DIGEST_MAX];
+    gantry_hasher_final(h, d);
+    snprintf(key, 65, "%s", gantry_digest_hex(d));
+}
+
+/* Cheap key from metadata and file identities: equal layers in flight. */
+static void flight_key(const struct build_entries *l, const struct build_file_id *ids,
+                       enum gantry_compression c, char key[65])
+{
+    __attribute__((cleanup(cleanup_hasherp))) struct gantry_hasher *h = key_hasher(c, "flight");
+    for (size_t i = 0; i < l->n_items; i++) {
+        hash_meta(h, &l->items[i]);
+        gantry_hasher_update(h, &ids[i], sizeof ids[i]);
+    }
+    key_final(h, key);
+}
+
+/* The cache key: metadata and content digests. */
+static int content_key(struct build_cache *cache, const struct build_entries *l,
+                       const struct build_file_id *ids, enum gantry_compression c, char key[65],
+                       struct gantry_error **err)
+{
+    __attribute__((cleanup(cleanup_hasherp))) struct gantry_hasher *h = key_hasher(c, "layer");
+    for (size_t i = 0; i < l->n_items; i++) {
+        const struct build_entry *e = &l->items[i];
+        hash_meta(h, e);
+        if (e->type != GANTRY_LAYER_FILE)
+            continue;
+        char d[GANTRY_DIGEST_MAX];
+        if (build_cache_file_digest(cache, e->src, &ids[i], d, err) < 0)
+            return -1;
+        gantry_hasher_update(h, d, strlen(d) + 1);
+    }
+    key_final(h, key);
+    return 0;
+}
+
+/* Under the flight of its entries: the recorded layer, or a new one recorded. */
+static int cached_write(struct build_stage *st, const struct build_entries *l,
+                        const struct build_file_id *ids, struct gantry_oci_descriptor *desc,
+                        char diff_id[GANTRY_DIGEST_MAX], struct gantry_error **err)
+{
+    struct build_ctx *ctx = st->ctx;
+    enum gantry_compression c = ctx->opts->compression;
+    char key[65];
+    if (content_key(ctx->cache, l, ids, c, key, err) < 0)
+        return -1;
+    if (build_cache_get(ctx->cache, key, desc, diff_id)) {
+        st->layers_cached++;
+        return 0;
+    }
+    if (write_layer(ctx->store, l, c, desc, diff_id, err) < 0)
+        return -1;
+    /* A file changed while it was read: its digest may not match the tar. */
+    if (ids_unchanged(l, ids))
+        build_cache_put(ctx->cache, key, desc, diff_id);
+    return 0;
+}
+
+int build_layer_write(struct build_stage *st, const struct build_entries *l,
+                      struct gantry_oci_descriptor *desc, char diff_id[GANTRY_DIGEST_MAX],
+                      struct gantry_error **err)
+{
+    struct build_ctx *ctx = st->ctx;
+    st->layers_written++;
+    if (!ctx->cache)
+        return write_layer(ctx->store, l, ctx->opts->compression, desc, diff_id, err);
+    _cleanup_free_ struct build_file_id *ids = xcalloc(l->n_items, sizeof *ids);
+    if (entry_ids(l, ids, err) < 0)
+        return -1;
+    char fk[65];
+    flight_key(l, ids, ctx->opts->compression, fk);
+    build_cache_flight_begin(ctx->cache, fk);
+    int rc = cached_write(st, l, ids, desc, diff_id, err);
+    build_cache_flight_end(ctx->cache, fk);
+    return rc;
 }

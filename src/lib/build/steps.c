@@ -5,6 +5,8 @@
  * now: it will be one more entry of the table, working on a rootfs
  * snapshot of the stage.
  */
+#include <strings.h>
+
 #include "build/build_internal.h"
 
 typedef int (*step_fn)(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
@@ -189,6 +191,9 @@ static int step_volume(struct build_stage *st, const struct gantry_dockerfile_in
 static void command_argv(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
                          char ***v, size_t *n)
 {
+    /* SHELL of this stage, else the Shell the base image carries. */
+    char **shell = st->shell ? st->shell : st->config->config.shell;
+    size_t n_shell = st->shell ? st->n_shell : st->config->config.n_shell;
     strv_clear(v, n);
     *v = xcalloc(1, sizeof **v);
     if (in->json) {
@@ -196,9 +201,9 @@ static void command_argv(struct build_stage *st, const struct gantry_dockerfile_
             strv_push(v, n, xstrdup(in->args[i]));
         return;
     }
-    if (st->shell) {
-        for (size_t i = 0; i < st->n_shell; i++)
-            strv_push(v, n, xstrdup(st->shell[i]));
+    if (shell) {
+        for (size_t i = 0; i < n_shell; i++)
+            strv_push(v, n, xstrdup(shell[i]));
     } else {
         strv_push(v, n, xstrdup("/bin/sh"));
         strv_push(v, n, xstrdup("-c"));
@@ -233,20 +238,76 @@ static int step_shell(struct build_stage *st, const struct gantry_dockerfile_ins
                       struct gantry_error **err)
 {
     (void)err;
+    struct gantry_oci_exec_config *x = &st->config->config;
     gantry_dockerfile_strv_free(st->shell, st->n_shell);
     st->shell = xcalloc(in->n_args + 1, sizeof *st->shell);
     for (size_t i = 0; i < in->n_args; i++)
         st->shell[i] = xstrdup(in->args[i]);
     st->n_shell = in->n_args;
+    strv_clear(&x->shell, &x->n_shell);
+    x->shell = xcalloc(1, sizeof *x->shell);
+    for (size_t i = 0; i < in->n_args; i++)
+        strv_push(&x->shell, &x->n_shell, xstrdup(in->args[i]));
     build_stage_add_history(st, in->original);
     return 0;
 }
 
-/* HEALTHCHECK and ONBUILD: recorded in the history (see docs/build.md). */
-static int step_record(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
-                       struct gantry_error **err)
+/* One HEALTHCHECK duration flag in nanoseconds (0 when absent or empty). */
+static int health_duration(const struct gantry_dockerfile_instruction *in, const char *flag,
+                           int64_t *ns, struct gantry_error **err)
+{
+    const char *v = gantry_dockerfile_flag(in, flag);
+    *ns = 0;
+    if (!v || !*v)
+        return 0;
+    if (gantry_dockerfile_duration_parse(v, strlen(v), ns, err) < 0)
+        return gantry_error_prefix(err, "HEALTHCHECK --%s", flag);
+    return 0;
+}
+
+/* HEALTHCHECK into the config as Docker stores it (Test, durations in ns). */
+static int step_healthcheck(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
+                            struct gantry_error **err)
+{
+    struct gantry_oci_healthcheck h = {0};
+    const char *retries = gantry_dockerfile_flag(in, "retries");
+    if (health_duration(in, "interval", &h.interval, err) < 0 ||
+        health_duration(in, "timeout", &h.timeout, err) < 0 ||
+        health_duration(in, "start-period", &h.start_period, err) < 0 ||
+        health_duration(in, "start-interval", &h.start_interval, err) < 0)
+        return fail_at(st, in, err);
+    h.retries = retries && *retries ? strtoll(retries, NULL, 10) : 0;
+    char **test = xcalloc(1, sizeof *test);
+    size_t n_test = 0;
+    if (strcasecmp(in->args[0], "none") == 0) {
+        h = (struct gantry_oci_healthcheck){0};
+        strv_push(&test, &n_test, xstrdup("NONE"));
+    } else {
+        strv_push(&test, &n_test, xstrdup(in->json ? "CMD" : "CMD-SHELL"));
+        for (size_t i = 1; i < in->n_args; i++)
+            strv_push(&test, &n_test, xstrdup(in->args[i]));
+    }
+    h.test = test;
+    h.n_test = n_test;
+    gantry_oci_healthcheck_free(st->config->config.healthcheck);
+    st->config->config.healthcheck = gantry_oci_healthcheck_dup(&h);
+    strv_clear(&test, &n_test);
+    build_stage_add_history(st, in->original);
+    return 0;
+}
+
+/* ONBUILD: the trigger as written (after the keyword) joins OnBuild. */
+static int step_onbuild(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
+                        struct gantry_error **err)
 {
     (void)err;
+    struct gantry_oci_exec_config *x = &st->config->config;
+    const char *t = in->original + strspn(in->original, " \t");
+    t += strlen(in->keyword);
+    t += strspn(t, " \t");
+    if (!x->on_build)
+        x->on_build = xcalloc(1, sizeof *x->on_build);
+    strv_push(&x->on_build, &x->n_on_build, xstrdup(t));
     build_stage_add_history(st, in->original);
     return 0;
 }
@@ -279,10 +340,10 @@ static const step_fn steps[] = {
     [GANTRY_DOCKERFILE_ENTRYPOINT] = step_entrypoint,
     [GANTRY_DOCKERFILE_ENV] = step_env,
     [GANTRY_DOCKERFILE_EXPOSE] = step_expose,
-    [GANTRY_DOCKERFILE_HEALTHCHECK] = step_record,
+    [GANTRY_DOCKERFILE_HEALTHCHECK] = step_healthcheck,
     [GANTRY_DOCKERFILE_LABEL] = step_label,
     [GANTRY_DOCKERFILE_MAINTAINER] = step_maintainer,
-    [GANTRY_DOCKERFILE_ONBUILD] = step_record,
+    [GANTRY_DOCKERFILE_ONBUILD] = step_onbuild,
     [GANTRY_DOCKERFILE_RUN] = step_run,
     [GANTRY_DOCKERFILE_SHELL] = step_shell,
     [GANTRY_DOCKERFILE_STOPSIGNAL] = step_stopsignal,

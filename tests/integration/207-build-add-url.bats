@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# gantry build: ADD of http(s) URLs (bad-inputs.md D13-D17) against a tiny
+# scripted server on 127.0.0.1 (addurl-server.py): naming from the URL path
+# or Content-Disposition, files stored as is with mode 0600 and the
+# Last-Modified time, --checksum, redirects, 404, git sources refused, and
+# credentials in URLs redacted everywhere.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+setup_file() {
+    local srv=$BATS_FILE_TMPDIR/srv
+    mkdir -p "$srv/files"
+    echo hello >"$srv/files/hello.txt"
+    touch -d '2021-03-04 05:06:07 UTC' "$srv/files/hello.txt"
+    tar -czf "$srv/files/a.tar.gz" -C "$srv/files" hello.txt
+    touch -d '2021-03-04 05:06:07 UTC' "$srv/files/a.tar.gz"
+    python3 "$BATS_TEST_DIRNAME/addurl-server.py" "$srv/files" "$srv/port" 3>&- &
+    echo $! >"$srv/pid"
+    for _ in $(seq 50); do
+        [ -s "$srv/port" ] && break
+        sleep 0.1
+    done
+    [ -s "$srv/port" ]
+}
+
+teardown_file() {
+    kill "$(cat "$BATS_FILE_TMPDIR/srv/pid")" 2>/dev/null || true
+}
+
+setup() {
+    store_setup
+    SRV=$BATS_FILE_TMPDIR/srv
+    URL=http://127.0.0.1:$(cat "$SRV/port")
+    CTX=$BATS_TEST_TMPDIR/ctx
+    mkdir -p "$CTX"
+    echo local >"$CTX/local.txt"
+    HELLO_SUM=sha256:$(sha256sum <"$SRV/files/hello.txt" | cut -d' ' -f1)
+}
+
+json() {
+    cat "$(blob "$1")"
+}
+
+# build_ok DOCKERFILE-TEXT: build as demo/u:1; sets MAN and CFG.
+build_ok() {
+    printf '%b' "$1" >"$CTX/Dockerfile"
+    run --separate-stderr "$GANTRY" build -t demo/u:1 "$CTX"
+    echo "$stderr"
+    [ "$status" -eq 0 ]
+    MAN=$(digest_of docker.io/demo/u:1)
+    CFG=$(json "$MAN" | jq -r .config.digest)
+}
+
+# build_fails DOCKERFILE-TEXT EXPECTED-STDERR: exit 1, that message, demo/bad:1 not set.
+build_fails() {
+    printf '%b' "$1" >"$CTX/Dockerfile"
+    run --separate-stderr "$GANTRY" build --progress quiet -t demo/bad:1 "$CTX"
+    echo "$stderr"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "gantry: $2" ]
+    [ -z "$(digest_of docker.io/demo/bad:1)" ]
+}
+
+# layer N: "mode uid/gid size date time path" of layer N, full times in UTC.
+layer() {
+    TZ=UTC tar -tvf "$(blob "$(json "$MAN" | jq -r ".layers[$1].digest")")" --full-time |
+        awk '{print $1, $2, $3, $4, $5, $6}'
+}
+
+# layer_file N PATH: the contents of PATH in layer N.
+layer_file() {
+    tar -xzOf "$(blob "$(json "$MAN" | jq -r ".layers[$1].digest")")" "$2"
+}
+
+@test "add url: a directory destination takes the URL's file name, mode 0600, Last-Modified time" {
+    build_ok "FROM scratch\nADD $URL/hello.txt /d/\nADD $URL/hello.txt /exact\n"
+    run layer 0
+    [ "$output" = "drwxr-xr-x 0/0 0 2021-03-04 05:06:07 d/
+-rw------- 0/0 6 2021-03-04 05:06:07 d/hello.txt" ]
+    [ "$(layer_file 0 d/hello.txt)" = hello ]
+    run layer 1
+    [ "$output" = "-rw------- 0/0 6 2021-03-04 05:06:07 exact" ]
+}
+
+@test "add url: --chmod and --chown apply to the downloaded file" {
+    build_ok "FROM scratch\nADD --chmod=644 --chown=10:20 $URL/hello.txt /d/\n"
+    run layer 0
+    [[ $output == *"-rw-r--r-- 10/20 6 2021-03-04 05:06:07 d/hello.txt"* ]]
+}
+
+@test "add url: SOURCE_DATE_EPOCH clamps the Last-Modified time" {
+    export SOURCE_DATE_EPOCH=1600000000 # 2020-09-13T12:26:40Z, before Last-Modified
+    build_ok "FROM scratch\nADD $URL/hello.txt /d/\n"
+    run layer 0
+    [[ $output == *"-rw------- 0/0 6 2020-09-13 12:26:40 d/hello.txt"* ]]
+}
+
+@test "add url: a Content-Disposition filename is reduced to its base name inside the directory (D13)" {
+    build_ok "FROM scratch\nADD $URL/cd/hello.txt /d/\n"
+    run layer 0
+    [ "$output" = "drwxr-xr-x 0/0 0 2021-03-04 05:06:07 d/
+-rw------- 0/0 6 2021-03-04 05:06:07 d/passwd" ]
+}
+
+@test "add url: an archive from a URL is stored as a file, not extracted (D14)" {
+    build_ok "FROM scratch\nADD $URL/a.tar.gz /d/\n"
+    run layer 0
+    size=$(stat -c %s "$SRV/files/a.tar.gz")
+    [ "$output" = "drwxr-xr-x 0/0 0 2021-03-04 05:06:07 d/
+-rw------- 0/0 $size 2021-03-04 05:06:07 d/a.tar.gz" ]
+    cmp <(layer_file 0 d/a.tar.gz) "$SRV/files/a.tar.gz"
+}
+
+@test "add url: a right --checksum passes, a wrong one names both digests and adds nothing (D15)" {
+    build_ok "FROM scratch\nARG SUM=$HELLO_SUM\nADD --checksum=\$SUM $URL/hello.txt /ok\n"
+    [ "$(json "$MAN" | jq '.layers | length')" -eq 1 ]
+    bad=sha256:$(printf '0%.0s' $(seq 64))
+    build_fails "FROM scratch\nADD --checksum=$bad $URL/hello.txt /x\n" \
+        "Dockerfile:2: ADD failed: checksum mismatch for '$URL/hello.txt': got $HELLO_SUM, want $bad"
+    build_fails "FROM scratch\nADD --checksum=sha256:abc $URL/hello.txt /x\n" \
+        "Dockerfile:2: ADD failed: invalid --checksum 'sha256:abc': invalid digest length for sha256: got 3 hex characters, want 64"
+    build_fails "FROM scratch\nADD --checksum=$HELLO_SUM local.txt /x\n" \
+        "Dockerfile:2: ADD failed: --checksum can only be used with an http(s) source, not 'local.txt'"
+}
+
+@test "add url: redirects are followed; loops, file:// targets and 404 fail" {
+    build_ok "FROM scratch\nADD $URL/redirect/hello.txt /r/\n"
+    run layer 0
+    [[ $output == *" r/hello.txt" ]]
+    build_fails "FROM scratch\nADD $URL/loop /x\n" \
+        "Dockerfile:2: ADD failed: too many redirects (more than 10)"
+    build_fails "FROM scratch\nADD $URL/to-file /x\n" \
+        "Dockerfile:2: ADD failed: GET '$URL/to-file': redirect: refusing URL 'file:///etc/passwd': only http and https are allowed"
+    build_fails "FROM scratch\nADD $URL/missing.txt /x\n" \
+        "Dockerfile:2: ADD failed: GET '$URL/missing.txt': HTTP 404"
+}
+
+@test "add url: git sources are refused and git never runs (D16)" {
+    mkdir -p "$BATS_TEST_TMPDIR/bin"
+    printf '#!/bin/sh\ntouch "%s/git-ran"\n' "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/bin/git"
+    chmod +x "$BATS_TEST_TMPDIR/bin/git"
+    export PATH="$BATS_TEST_TMPDIR/bin:$PATH"
+    build_fails "FROM scratch\nADD https://h.invalid/r.git#--upload-pack=touch /x\n" \
+        "Dockerfile:2: ADD failed: git sources are not supported: 'https://h.invalid/r.git#--upload-pack=touch'"
+    build_fails "FROM scratch\nADD git@github.com:o/r.git /x\n" \
+        "Dockerfile:2: ADD failed: git sources are not supported: 'git@github.com:o/r.git'"
+    build_fails "FROM scratch\nADD --keep-git-dir https://h.invalid/r.git /x\n" \
+        "Dockerfile:2: ADD --keep-git-dir: git sources are not supported"
+    [ ! -e "$BATS_TEST_TMPDIR/git-ran" ]
+}
+
+@test "add url: credentials in the URL are sent but redacted in history and messages (D17)" {
+    auth=http://user:token@127.0.0.1:${URL##*:}
+    build_ok "FROM scratch\nADD $auth/auth/hello.txt /a\n"
+    [ "$(layer_file 0 a)" = hello ]
+    [ "$(json "$CFG" | jq -r '.history[0].created_by')" = "ADD http://user:xxxxx@127.0.0.1:${URL##*:}/auth/hello.txt /a" ]
+    ! grep -q token "$(blob "$CFG")"
+    build_fails "FROM scratch\nADD http://user:wrong@127.0.0.1:${URL##*:}/auth/hello.txt /a\n" \
+        "Dockerfile:2: ADD failed: GET 'http://user:xxxxx@127.0.0.1:${URL##*:}/auth/hello.txt': HTTP 401"
+    build_fails "FROM scratch\nADD http://user:s3cret@127.0.0.1:1/x /a\n" \
+        "$(printf 'Dockerfile:2: ADD failed: GET %s' "'http://user:xxxxx@127.0.0.1:1/x'"): Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server"
+}
+
+@test "add url: COPY refuses a URL source" {
+    build_fails "FROM scratch\nCOPY $URL/hello.txt /x\n" \
+        "Dockerfile:2: COPY failed: source can't be a URL for COPY: '$URL/hello.txt'"
+}
