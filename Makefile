@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps fixtures build test asan asan-test check demo bench fuzz format format-check clean
+.PHONY: all deps fixtures build test asan asan-test check demo bench bench-deps bench-build fuzz format format-check clean
 
 all: build
 
@@ -48,8 +48,19 @@ check: deps
 demo: deps fixtures build
 	bash scripts/demo.sh
 
-bench: deps fixtures build
-	bash bench/import.sh
+# Every benchmark (bench/*.sh, each prints its table; docs/performance.md),
+# or one: make bench-build. Needs root for buildah (deps.sh --bench).
+BENCH_ENV = GANTRY=$(CURDIR)/$(BUILD)/bin/gantry
+bench: bench-deps fixtures build
+	$(BENCH_ENV) bash bench/import.sh
+	$(BENCH_ENV) bash bench/push-pull.sh
+	$(BENCH_ENV) bash bench/build.sh
+
+bench-deps:
+	bash scripts/deps.sh --bench
+
+bench-build: bench-deps build
+	$(BENCH_ENV) bash bench/build.sh
 
 # libFuzzer targets, FUZZ_SECONDS each (build-fuzz, clang; docs/fuzzing.md).
 FUZZ_SECONDS ?= 20

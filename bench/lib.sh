@@ -25,3 +25,24 @@ best_of() {
     printf -v "${label}_secs" '%s' "$best"
     printf -v "${label}_rss" '%s' "$bestrss"
 }
+
+# keep_best LABEL CMD...: one timed run of CMD, kept in $LABEL_secs and
+# $LABEL_rss when it is the fastest so far; for loops that prepare each
+# run (wipe a store, empty a registry) untimed and interleave the tools.
+# A failing CMD is reported and makes keep_best fail.
+keep_best() {
+    local label=$1; shift
+    local cur=${label}_secs tf secs rss
+    tf=$(mktemp)
+    if ! /usr/bin/time -f '%e %M' -o "$tf" bash -c "$*" >/dev/null; then
+        rm -f "$tf"
+        echo "bench: failed: $*" >&2
+        return 1
+    fi
+    read -r secs rss < "$tf"
+    rm -f "$tf"
+    if [ -z "${!cur:-}" ] || awk "BEGIN{exit !($secs < ${!cur})}"; then
+        printf -v "${label}_secs" '%s' "$secs"
+        printf -v "${label}_rss" '%s' "$rss"
+    fi
+}

@@ -2,6 +2,8 @@
 # Install every build and test dependency on Debian 12 (idempotent).
 # Also enables the arm64 and armhf architectures so the test fixtures can
 # download real static busybox binaries for each platform.
+# `--bench` also installs what only the benchmarks need (bench/build.sh
+# compares with buildah); the default list, used by CI, stays as it is.
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,9 @@ packages=(
   libcmocka-dev bats jq skopeo isal zstd gzip tar file binutils docker-registry apache2-utils
   clang clang-format python3
 )
+if [ "${1:-}" = --bench ]; then
+  packages+=(buildah)
+fi
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
