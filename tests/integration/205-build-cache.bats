@@ -142,7 +142,10 @@ state() {
 @test "build cache: a damaged record is a miss, not an error" {
     build
     first=$output
-    for f in "$GANTRY_ROOT"/cache/step/* "$GANTRY_ROOT"/cache/stat/*; do
+    # step records always exist; stat records only for files older than
+    # the 50 ms racy window, so not always right after setup
+    [ -n "$(ls -A "$GANTRY_ROOT/cache/step")" ]
+    find "$GANTRY_ROOT/cache" -type f | while read -r f; do
         echo garbage >"$f"
     done
     build

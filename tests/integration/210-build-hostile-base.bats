@@ -135,3 +135,24 @@ check_tree() {
     [[ "$stderr" == *"hard link 'out' to"* ]]
     sentinel_intact
 }
+
+@test "build: COPY sources are resolved inside their root, never through a link to the host" {
+    # d -> $SENTINEL inside the image means <root>$SENTINEL, which has pwned, not keep
+    printf 'FROM scratch\nCOPY --from=demo/escape:1 /d/keep /stolen\n' >"$CTX/Dockerfile"
+    run --separate-stderr "$GANTRY" build --progress quiet -o type=local,dest=out1 "$CTX"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"COPY failed: '/d/keep' not found in 'demo/escape:1'"* ]]
+    [ ! -e out1/stolen ]
+    printf 'FROM scratch\nCOPY --from=demo/escape:1 /d/pwned /got\n' >"$CTX/Dockerfile"
+    run --separate-stderr "$GANTRY" build --progress quiet -o type=local,dest=out2 "$CTX"
+    [ "$status" -eq 0 ]
+    [ "$(cat out2/got)" = abs ]
+    # the same rule for a link in the build context
+    ln -s "$SENTINEL" "$CTX/hostlink"
+    printf 'FROM scratch\nCOPY hostlink/keep /stolen\n' >"$CTX/Dockerfile"
+    run --separate-stderr "$GANTRY" build --progress quiet "$CTX"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"COPY failed: 'hostlink/keep' not found in build context"* ]]
+    sentinel_intact
+    no_tmp_left
+}

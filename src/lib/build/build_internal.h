@@ -49,6 +49,15 @@ int build_chown_parse(const char *spec, const char *passwd, const char *group, u
 /* Parse a --chmod value (octal, at most 07777). GANTRY_E_INVALID_ARG on error. */
 int build_chmod_parse(const char *spec, uint32_t *mode, struct gantry_error **err) GANTRY_WUR;
 
+/*
+ * root/rel with every symbolic link on the way resolved inside root, as if
+ * root were "/" (absolute targets restart at root, ".." stops there), so a
+ * hostile tree cannot make a later stat() or open() reach a host file. A
+ * missing component ends the walk (the rest is appended as is, for the
+ * caller's stat to report). NULL after 40 links. Caller frees.
+ */
+char *build_path_in_root(const char *root, const char *rel);
+
 /* "2006-01-02T15:04:05Z" for t (UTC). Caller frees. */
 char *build_format_time(int64_t t);
 

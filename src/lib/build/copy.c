@@ -142,10 +142,9 @@ static int add_archive(struct copy_job *j, const char *src, const char *dest, bo
 static int add_source(struct copy_job *j, const char *rel, const char *dest, bool dest_dir,
                       struct gantry_error **err)
 {
-    _cleanup_free_ char *src =
-        strcmp(rel, ".") ? xasprintf("%s/%s", j->root, rel) : xstrdup(j->root);
+    _cleanup_free_ char *src = build_path_in_root(j->root, rel);
     struct stat sb;
-    if (stat(src, &sb) < 0 && lstat(src, &sb) < 0)
+    if (!src || lstat(src, &sb) < 0)
         return gantry_error_set(err, GANTRY_E_NOT_FOUND, errno, "%s failed: '%s' not found",
                                 j->what, rel);
     if (S_ISDIR(sb.st_mode)) {
@@ -275,10 +274,9 @@ static int one_source(struct copy_job *j, const char *arg, const char *dest, boo
                                 j->what, arg);
     if (has_glob(rel))
         return glob_source(j, rel, dest, dest_dir, err);
-    _cleanup_free_ char *full =
-        strcmp(rel, ".") ? xasprintf("%s/%s", j->root, rel) : xstrdup(j->root);
+    _cleanup_free_ char *full = build_path_in_root(j->root, rel);
     struct stat sb;
-    if (ignored(j, rel) || lstat(full, &sb) < 0)
+    if (ignored(j, rel) || !full || lstat(full, &sb) < 0)
         return not_found(j, arg, err);
     return add_source(j, rel, dest, dest_dir, err);
 }
@@ -299,10 +297,10 @@ static int chown_names(struct copy_job *j, const char *spec, struct gantry_error
     _cleanup_buf_ struct gantry_buf gr = GANTRY_BUF_INIT_CAP(1u << 20);
     int rc = build_layers_extract(j->st->ctx->store, j->st->layers, j->st->n_layers, dir, err);
     if (rc == 0) {
-        _cleanup_free_ char *p = xasprintf("%s/etc/passwd", dir);
-        _cleanup_free_ char *g = xasprintf("%s/etc/group", dir);
-        bool have_pw = gantry_buf_read_file(&pw, p, NULL) == 0;
-        bool have_gr = gantry_buf_read_file(&gr, g, NULL) == 0;
+        _cleanup_free_ char *p = build_path_in_root(dir, "etc/passwd");
+        _cleanup_free_ char *g = build_path_in_root(dir, "etc/group");
+        bool have_pw = p && gantry_buf_read_file(&pw, p, NULL) == 0;
+        bool have_gr = g && gantry_buf_read_file(&gr, g, NULL) == 0;
         rc = build_chown_parse(spec, have_pw ? pw.data : NULL, have_gr ? gr.data : NULL, &j->uid,
                                &j->gid, err);
     }

@@ -1,4 +1,6 @@
 /* Pure helpers of the builder: context and destination paths, --chown, --chmod, times. */
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "build/build_internal.h"
@@ -148,4 +150,59 @@ char *build_format_time(int64_t t)
 int64_t build_clamp_time(int64_t t, int64_t epoch)
 {
     return epoch >= 0 && t > epoch ? epoch : t;
+}
+
+/* Pop the last segment of a relative path in place ("" stays ""). */
+static void pop_segment(char *p)
+{
+    char *slash = strrchr(p, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        *p = '\0';
+}
+
+/* *rest becomes "target/<after>"; an absolute target restarts at the root. */
+static bool follow_link(const char *full, char *cur, char **rest, const char *after)
+{
+    char target[4096];
+    ssize_t n = readlink(full, target, sizeof target - 1);
+    if (n <= 0)
+        return false;
+    target[n] = '\0';
+    if (target[0] == '/')
+        cur[0] = '\0';
+    char *next = *after ? xasprintf("%s/%s", target, after) : xstrdup(target);
+    free(*rest);
+    *rest = next;
+    return true;
+}
+
+char *build_path_in_root(const char *root, const char *rel)
+{
+    _cleanup_free_ char *cur = xstrdup("");
+    _cleanup_free_ char *rest = xstrdup(rel);
+    for (int hops = 0; *rest;) {
+        char *slash = strchr(rest, '/');
+        _cleanup_free_ char *seg = slash ? xstrndup(rest, (size_t)(slash - rest)) : xstrdup(rest);
+        _cleanup_free_ char *after = xstrdup(slash ? slash + 1 : "");
+        free(rest);
+        rest = steal_pointer(&after);
+        if (strcmp(seg, "..") == 0)
+            pop_segment(cur);
+        if (!*seg || strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0)
+            continue;
+        _cleanup_free_ char *cand = *cur ? xasprintf("%s/%s", cur, seg) : xstrdup(seg);
+        _cleanup_free_ char *full = xasprintf("%s/%s", root, cand);
+        struct stat sb;
+        if (lstat(full, &sb) < 0) /* missing: the caller's stat reports it */
+            return *rest ? xasprintf("%s/%s", full, rest) : steal_pointer(&full);
+        if (!S_ISLNK(sb.st_mode)) {
+            free(cur);
+            cur = steal_pointer(&cand);
+        } else if (++hops > 40 || !follow_link(full, cur, &rest, rest)) {
+            return NULL;
+        }
+    }
+    return *cur ? xasprintf("%s/%s", root, cur) : xstrdup(root);
 }
