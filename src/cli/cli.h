@@ -79,6 +79,10 @@ int cli_progress_setup(const char *how);
  * 0, or EXIT_USAGE after printing a usage error naming cmd.
  */
 int cli_parse_jobs(const char *cmd, const char *s, unsigned *out);
+
+/* --chunk-size N[k|m|g] (binary units, at most 1 TiB): 0, or EXIT_USAGE
+ * after printing a usage error for cmd. */
+int cli_parse_chunk_size(const char *cmd, const char *s, size_t *out);
 int cli_parse_tls_verify(const char *cmd, const char *s, bool *insecure);
 
 /* Docker's human sizes: "1.2MB", "512B" (powers of 1000). */

@@ -45,24 +45,6 @@ struct copy_args {
     const char *dst;
 };
 
-/* --chunk-size N[k|m|g] (binary units): 0, or EXIT_USAGE after a usage error. */
-static int parse_chunk_size(const char *cmd, const char *s, size_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long n = strtoull(s, &end, 10);
-    unsigned shift = 0;
-    if (end && *end && strchr("kKmMgG", *end) && end[1] == '\0')
-        shift = strchr("kK", *end) ? 10 : strchr("mM", *end) ? 20 : 30;
-    else if (!end || *end)
-        n = 0;
-    if (errno || end == s || n == 0 || n > (1ull << 40) >> shift)
-        return cli_usage_error(
-            cmd, "invalid --chunk-size '%s': want bytes, or a number with k, m or g", s);
-    *out = (size_t)(n << shift);
-    return 0;
-}
-
 static int parse(int argc, char **argv, struct copy_args *a)
 {
     static const struct option opts[] = {
@@ -85,7 +67,7 @@ static int parse(int argc, char **argv, struct copy_args *a)
         else if (c == 'j')
             rc = cli_parse_jobs("copy", optarg, &a->jobs);
         else if (c == 'c')
-            rc = parse_chunk_size("copy", optarg, &a->chunk_size);
+            rc = cli_parse_chunk_size("copy", optarg, &a->chunk_size);
         else if (c == 'q')
             a->quiet = true;
         else if (c == 'i')

@@ -46,24 +46,6 @@ struct push_args {
     const char *dest;
 };
 
-/* --chunk-size N[k|m|g] (binary units): 0, or EXIT_USAGE after a usage error. */
-static int parse_chunk_size(const char *cmd, const char *s, size_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long n = strtoull(s, &end, 10);
-    unsigned shift = 0;
-    if (end && *end && strchr("kKmMgG", *end) && end[1] == '\0')
-        shift = strchr("kK", *end) ? 10 : strchr("mM", *end) ? 20 : 30;
-    else if (!end || *end)
-        n = 0;
-    if (errno || end == s || n == 0 || n > (1ull << 40) >> shift)
-        return cli_usage_error(
-            cmd, "invalid --chunk-size '%s': want bytes, or a number with k, m or g", s);
-    *out = (size_t)(n << shift);
-    return 0;
-}
-
 static int parse(int argc, char **argv, struct push_args *a)
 {
     static const struct option opts[] = {
@@ -86,7 +68,7 @@ static int parse(int argc, char **argv, struct push_args *a)
         else if (c == 'm')
             a->mount_from = optarg;
         else if (c == 'c')
-            rc = parse_chunk_size("push", optarg, &a->chunk_size);
+            rc = cli_parse_chunk_size("push", optarg, &a->chunk_size);
         else if (c == 'q')
             a->quiet = true;
         else if (c == 'i')

@@ -1,4 +1,4 @@
-/* Option values several commands share: --jobs and --tls-verify. */
+/* Option values several commands share: --jobs, --tls-verify and --chunk-size. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,5 +22,23 @@ int cli_parse_tls_verify(const char *cmd, const char *s, bool *insecure)
         *insecure = true;
     else if (strcmp(s, "true") != 0)
         return cli_usage_error(cmd, "invalid --tls-verify '%s': want true or false", s);
+    return 0;
+}
+
+/* --chunk-size N[k|m|g] (binary units): 0, or EXIT_USAGE after a usage error. */
+int cli_parse_chunk_size(const char *cmd, const char *s, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (end && *end && strchr("kKmMgG", *end) && end[1] == '\0')
+        shift = strchr("kK", *end) ? 10 : strchr("mM", *end) ? 20 : 30;
+    else if (!end || *end)
+        n = 0;
+    if (errno || end == s || n == 0 || n > (1ull << 40) >> shift)
+        return cli_usage_error(
+            cmd, "invalid --chunk-size '%s': want bytes, or a number with k, m or g", s);
+    *out = (size_t)(n << shift);
     return 0;
 }
