@@ -17,6 +17,7 @@
 #include <gantry/platform.h>
 #include <gantry/store.h>
 
+#include "strset.h"
 #include "util.h"
 
 /* ---- pure helpers (paths.c) ---- */
@@ -82,7 +83,7 @@ struct build_entry {
 struct build_entries {
     struct build_entry *items;
     size_t n_items;
-    struct build_path_index *index; /* layer.c: the paths present, for _add_parents */
+    struct strset paths; /* the paths present, for _add_parents */
 };
 
 /* Append an entry (strings copied); a later entry of the same path wins. */

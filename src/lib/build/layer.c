@@ -17,56 +17,6 @@
 #define LAYER_KEY_VERSION "gantry-layer-key-v1"
 
 /* The set of paths of a build_entries (open addressing over own copies). */
-struct build_path_index {
-    char **slots;
-    size_t cap, n;
-};
-
-static size_t path_hash(const char *k)
-{
-    size_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *k; k++)
-        h = (h ^ (unsigned char)*k) * 1099511628211ull;
-    return h;
-}
-
-static size_t index_slot(char **slots, size_t cap, const char *k)
-{
-    size_t i = path_hash(k) & (cap - 1);
-    while (slots[i] && strcmp(slots[i], k) != 0)
-        i = (i + 1) & (cap - 1);
-    return i;
-}
-
-static void index_add(struct build_entries *l, const char *path)
-{
-    struct build_path_index *x = l->index ? l->index : (l->index = xcalloc(1, sizeof *x));
-    if ((x->n + 1) * 2 > x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 64;
-        char **slots = xcalloc(cap, sizeof *slots);
-        for (size_t i = 0; i < x->cap; i++)
-            if (x->slots[i])
-                slots[index_slot(slots, cap, x->slots[i])] = x->slots[i];
-        free(x->slots);
-        x->slots = slots;
-        x->cap = cap;
-    }
-    size_t i = index_slot(x->slots, x->cap, path);
-    if (!x->slots[i]) {
-        x->slots[i] = xstrdup(path);
-        x->n++;
-    }
-}
-
-static void index_free(struct build_path_index *x)
-{
-    for (size_t i = 0; x && i < x->cap; i++)
-        free(x->slots[i]);
-    if (x)
-        free(x->slots);
-    free(x);
-}
-
 void build_entries_add(struct build_entries *l, const struct build_entry *e)
 {
     l->items = xrealloc(l->items, (l->n_items + 1) * sizeof *l->items);
@@ -75,13 +25,7 @@ void build_entries_add(struct build_entries *l, const struct build_entry *e)
     d->path = xstrdup(e->path);
     d->src = e->src ? xstrdup(e->src) : NULL;
     d->link_target = e->link_target ? xstrdup(e->link_target) : NULL;
-    index_add(l, e->path);
-}
-
-static bool has_path(const struct build_entries *l, const char *path)
-{
-    const struct build_path_index *x = l->index;
-    return x && x->slots[index_slot(x->slots, x->cap, path)] != NULL;
+    strset_add(&l->paths, e->path);
 }
 
 void build_entries_add_parents(struct build_entries *l, const char *path, int64_t mtime)
@@ -89,7 +33,7 @@ void build_entries_add_parents(struct build_entries *l, const char *path, int64_
     _cleanup_free_ char *p = xstrdup(path);
     for (char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
         *s = '\0';
-        if (!has_path(l, p)) {
+        if (!strset_has(&l->paths, p)) {
             struct build_entry e = {
                 .path = p, .type = GANTRY_LAYER_DIR, .mode = 0755, .mtime = mtime};
             build_entries_add(l, &e);
@@ -136,10 +80,9 @@ void build_entries_release(struct build_entries *l)
         entry_release(&l->items[i]);
     if (l) {
         free(l->items);
-        index_free(l->index);
+        strset_release(&l->paths);
         l->items = NULL;
         l->n_items = 0;
-        l->index = NULL;
     }
 }
 

@@ -6,6 +6,7 @@
 
 #include <gantry/store.h>
 
+#include "strset.h"
 #include "util.h"
 
 struct gantry_store {
@@ -35,17 +36,6 @@ int store_write_atomic(struct gantry_store *s, const char *rel, const void *data
                        struct gantry_error **err);
 /* Open $ROOT/lock and flock it (LOCK_EX or LOCK_SH); close the fd to unlock. */
 int store_lock(struct gantry_store *s, int op, struct gantry_error **err);
-
-/* A set of strings (digests), open addressing. */
-struct strset {
-    char **slots;
-    size_t cap;
-    size_t n;
-};
-/* Add a copy of k; true when it was not there yet. */
-bool strset_add(struct strset *set, const char *k);
-bool strset_has(const struct strset *set, const char *k);
-void strset_release(struct strset *set);
 
 /* refs.c */
 
