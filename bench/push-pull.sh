@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/push-pull.sh: gantry push / pull against skopeo copy of the same
-# two-platform image (two `gantry import` of bench/make-rootfs.sh output:
-# 1 GB as linux/amd64 and 512 MB as linux/arm64), to and from the same
-# local distribution registry, side by side in one run; plus a re-push
+# two-platform image (`gantry build` of bench/make-context.sh output: real
+# files from /usr, $LAYERS layers per platform, ~1.4 GB for linux/amd64 and
+# ~1 GB for linux/arm64 before compression, ~1 GB of gzip blobs), to and
+# from the same local distribution registry, side by side in one run; plus a re-push
 # where the registry has everything, and a registry-to-registry copy
 # (gantry copy vs skopeo copy, to a second local registry). Prints a table
 # of seconds, ratio to skopeo and peak RSS. Best of $RUNS (default 2) runs
@@ -16,8 +17,9 @@ out="$top/bench/out"
 runs=${RUNS:-2}
 jobs=${JOBS:-4}
 
-bash "$top/bench/make-rootfs.sh" "$out/rootfs-1g.tar" 1024
-bash "$top/bench/make-rootfs.sh" "$out/rootfs-512m.tar" 512
+layers=${LAYERS:-4}
+ctx="$out/pp-context-$layers"
+bash "$top/bench/make-context.sh" "$ctx" "$layers" $((1400 / layers))
 
 work=$(mktemp -d "$out/push-pull.XXXXXX")
 regdir="$work/registry"
@@ -28,9 +30,7 @@ src="$work/src"
 g() { GANTRY_ROOT="$1" "$gantry" --progress quiet "${@:2}"; }
 
 # The image, built once.
-g "$src" import --platform linux/amd64 "$out/rootfs-1g.tar" bench/pp:amd64 >/dev/null
-g "$src" import --platform linux/arm64 "$out/rootfs-512m.tar" bench/pp:arm64 >/dev/null
-g "$src" manifest create bench/pp:multi bench/pp:amd64 bench/pp:arm64 >/dev/null
+g "$src" build --platform linux/amd64,linux/arm64 -t bench/pp:multi "$ctx" >/dev/null
 bytes=$(du -sb "$src/blobs" | cut -f1)
 mb=$(awk "BEGIN{printf \"%.0f\", $bytes/1e6}")
 start_registry "$regdir2"
