@@ -192,6 +192,10 @@ bool build_stage_lookup(void *user, const char *name, const char **value);
 int build_stage_expand(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
                        const char *word, char **out, struct gantry_error **err) GANTRY_WUR;
 
+/* A copy of c (caller frees); c is only read, so built stages are shared safely. */
+struct gantry_oci_config *build_config_dup(const struct gantry_oci_config *c,
+                                           struct gantry_error **err);
+
 /* Set up st from its FROM (scratch, an earlier stage, a local or pulled image). */
 int build_stage_init_base(struct build_stage *st, size_t index,
                           struct gantry_error **err) GANTRY_WUR;
@@ -217,6 +221,29 @@ int build_store_image(struct build_stage *st, struct gantry_oci_descriptor *desc
 /* Run one instruction on the stage (the step table). */
 int build_step_run(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
                    struct gantry_error **err) GANTRY_WUR;
+
+/* ---- ONBUILD triggers of a stage's base (onbuild.c) ---- */
+
+/* items[k]: "ONBUILD <trigger k>" parsed; items[k]->trigger is what runs. */
+struct build_triggers {
+    struct gantry_dockerfile_instruction **items;
+    size_t n_items;
+};
+
+/*
+ * Take the OnBuild triggers of st's config (stage index, just set up from
+ * its base) into *t (release with build_triggers_release, also on error)
+ * and clear them from the config. Each trigger's line is the FROM's.
+ * Errors: the parser's (ONBUILD ONBUILD, FROM, MAINTAINER...) and
+ * GANTRY_E_UNSUPPORTED for COPY/ADD --from, as
+ * "<name>:<line>: ONBUILD trigger N of '<base>': ...".
+ */
+int build_onbuild_take(struct build_stage *st, size_t index, struct build_triggers *t,
+                       struct gantry_error **err) GANTRY_WUR;
+/* Name trigger k (from 0) of stage index in the step error *err. */
+void build_onbuild_error(const struct build_stage *st, size_t index, size_t k,
+                         struct gantry_error **err);
+void build_triggers_release(struct build_triggers *t);
 
 /* WORKDIR (copy.c): sets the directory, and makes it in a layer when missing. */
 int build_step_workdir(struct build_stage *st, const struct gantry_dockerfile_instruction *in,

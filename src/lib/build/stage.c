@@ -34,12 +34,17 @@ int build_stage_expand(struct build_stage *st, const struct gantry_dockerfile_in
     return 0;
 }
 
-/* Parse a copy of a config (through its canonical bytes). */
-static struct gantry_oci_config *config_dup(struct gantry_oci_config *c, struct gantry_error **err)
+/*
+ * Parse a copy of a config (through its canonical bytes). c is only read:
+ * stages built on the same stage set up in parallel.
+ */
+struct gantry_oci_config *build_config_dup(const struct gantry_oci_config *c,
+                                           struct gantry_error **err)
 {
-    if (gantry_oci_config_serialize(c, err) < 0)
+    _cleanup_buf_ struct gantry_buf b = GANTRY_BUF_INIT_CAP(GANTRY_MANIFEST_MAX);
+    if (gantry_oci_config_to_json(c, &b, err) < 0)
         return NULL;
-    return gantry_oci_config_parse(c->raw, c->raw_len, err);
+    return gantry_oci_config_parse(b.data, b.len, err);
 }
 
 static void set_layers(struct build_stage *st, const struct gantry_oci_descriptor *l, size_t n)
@@ -116,7 +121,7 @@ int build_stage_init_base(struct build_stage *st, size_t index, struct gantry_er
         rc = init_scratch(st, &rs->platform);
     } else if (rs->base_stage != GANTRY_DOCKERFILE_NO_STAGE) {
         struct build_stage *b = &st->all[rs->base_stage];
-        st->config = config_dup(b->config, err);
+        st->config = build_config_dup(b->config, err);
         rc = st->config ? 0 : -1;
         if (rc == 0)
             set_layers(st, b->layers, b->n_layers);
