@@ -85,7 +85,7 @@ struct gantry_build_opts {
     struct gantry_registry_client *client;
     /* Step cache, progress and parallelism (docs/build.md "Cache"). */
     bool no_cache;                /* ignore the step cache (records are still refreshed) */
-    unsigned jobs;                /* platforms built at once; 0: the number of CPUs */
+    unsigned jobs;                /* stages built at once, all platforms; 0: the CPUs */
     gantry_build_step_fn on_step; /* step events, or NULL */
     void *step_user;              /* passed to on_step */
 };
@@ -100,9 +100,10 @@ struct gantry_build_result {
 };
 
 /*
- * Build the Dockerfile of opts into s (borrowed). Platforms are built in
- * parallel (opts->jobs threads); when one fails the others stop at their
- * next step and the first error is returned. Blobs are written as they
+ * Build the Dockerfile of opts into s (borrowed). Independent stages and
+ * platforms are built in parallel (at most opts->jobs at once); when one
+ * fails the others stop at their next step and the first error is
+ * returned. The ONBUILD triggers of a stage's base run after its FROM. Blobs are written as they
  * are made and the names are set last,
  * so a failure leaves no name changed (complete blobs stay until prune).
  * On success *out (zeroed first) is the caller's to release.
@@ -122,6 +123,28 @@ GANTRY_API int gantry_build(struct gantry_store *s, const struct gantry_build_op
 
 /* Free the members of r and zero it; NULL is a no-op. */
 GANTRY_API void gantry_build_result_release(struct gantry_build_result *r);
+
+/* What gantry_build_cache_prune deleted and kept. */
+struct gantry_build_cache_prune_stats {
+    uint64_t steps_deleted, steps_kept; /* step records: key -> layer */
+    uint64_t stats_deleted, stats_kept; /* stat caches, one per context directory */
+};
+
+/*
+ * Delete build cache records of s (borrowed; docs/build.md "Cache"): all
+ * of them when all is true; otherwise the step records that are damaged
+ * or whose layer blob is gone (run it after gantry_image_prune, so that
+ * the layers no image uses are gone first) and the stat caches that are
+ * damaged, of an older format, or whose context directory is gone.
+ * Holds the store's lock file exclusively throughout; builds write their
+ * records under it shared, so none is half judged, and a build that finds
+ * a record deleted meanwhile just misses. *out (may be NULL) gets the
+ * counts, also of a partial run. Errors: GANTRY_E_IO
+ * "prune build cache: ...".
+ */
+GANTRY_API int gantry_build_cache_prune(struct gantry_store *s, bool all,
+                                        struct gantry_build_cache_prune_stats *out,
+                                        struct gantry_error **err) GANTRY_WUR;
 
 /*
  * Outputs of a build (output.c): where the result goes besides the store

@@ -28,8 +28,9 @@ static const char help[] =
     "      --label K=V          Add a label to the image (repeatable)\n"
     "      --compression C      Layer compression: gzip (default), zstd or none\n"
     "      --no-cache           Do not use the step cache (records are refreshed)\n"
-    "      --progress MODE      Steps on stderr: auto (plain), plain or quiet\n"
-    "      --jobs N             Platforms built at once (default: CPUs)\n"
+    "      --progress MODE      Steps on stderr: auto (a live view on a terminal,\n"
+    "                           else plain), tty, plain or quiet\n"
+    "      --jobs N             Stages built at once (default: CPUs)\n"
     "      --iidfile FILE       Write the image id to FILE\n"
     "      --push               Push the result to every -t name (HOST/REPO:TAG)\n"
     "  -o, --output SPEC        Also send the result to: type=oci,dest=FILE,\n"
@@ -310,7 +311,7 @@ static void print_step(void *user, const struct gantry_build_step *ev)
     }
 }
 
-/* auto and plain show the steps (a live view on a terminal is not done yet). */
+/* auto, tty and plain show the steps: live on the terminal display (build_progress.c). */
 static bool steps_shown(const struct build_args *a)
 {
     const char *p = a->progress ? a->progress : cli_globals.progress;
@@ -359,7 +360,14 @@ static int build_in(struct gantry_store *s, struct gantry_registry_client *c, st
     if (rc != 0 || a->check)
         return rc != 0 ? rc : check_run(s, &o);
     struct gantry_build_result r = {0};
-    if (gantry_build(s, &o, &r, &err) < 0)
+    struct cli_build_view *view = o.on_step ? cli_build_view_start() : NULL;
+    if (view) {
+        o.on_step = cli_build_view_step;
+        o.step_user = view;
+    }
+    rc = gantry_build(s, &o, &r, &err);
+    cli_build_view_finish(view, rc == 0); /* the error goes below the summary */
+    if (rc < 0)
         return cli_fail(err);
     if (!a->quiet)
         for (size_t i = 0; i < r.n_names; i++)

@@ -36,7 +36,7 @@ static void print_usage(FILE *out)
                  "Options:\n"
                  "      --root DIR        Store location (default $GANTRY_ROOT, else\n"
                  "                        $XDG_DATA_HOME/gantry, /var/lib/gantry for root)\n"
-                 "      --progress MODE   Progress display: auto, plain or quiet (default auto)\n"
+                 "      --progress MODE   Progress: auto, plain, tty or quiet (default auto)\n"
                  "      --debug           Show debug messages\n"
                  "  -h, --help            Show this help\n"
                  "  -v, --version         Show the version\n\n"

@@ -11,6 +11,11 @@
  * On a terminal the display also takes the log lines (--debug, warnings):
  * each is printed where the moving part of the table was, and the table
  * drawn again below it, so neither overwrites the other.
+ * Other displays (the steps of `gantry build`) add lines of their own
+ * below the table with cli_progress_live: printed once above the moving
+ * part, or redrawn in place as part of it. Every drawn line ends with a
+ * newline and the cursor is never hidden, so whenever the process stops
+ * the cursor is on a fresh line.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -41,6 +46,8 @@ static struct item *items;
 static size_t n_items;
 static size_t top;   /* items[top..] are the lines drawn last, redrawn in place */
 static size_t drawn; /* lines drawn below the final part of the table */
+static char **live;  /* cli_progress_live's lines, drawn below the table */
+static size_t n_live;
 static struct timespec last_draw;
 
 static void human_size(uint64_t n, char *out, size_t outlen)
@@ -108,26 +115,52 @@ static void format_line(const struct item *it, size_t cols, char *out, size_t ou
         out[cols - 1] = '\0';
 }
 
-/* Rewrite the moving part of the table, then let finished items at its top settle. */
-static void redraw(void)
+/* Print s cut to cols - 1 columns (counting bytes, cutting between UTF-8 characters). */
+static void put_cut(const char *s, size_t cols)
+{
+    size_t n = strlen(s);
+    if (cols > 1 && n > cols - 1) {
+        n = cols - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    }
+    fprintf(stderr, "\r\033[K%.*s\n", (int)n, s);
+}
+
+/* Rewrite the moving part of the table and the live lines, then let
+ * finished items at the table's top settle. final: lines printed once
+ * above them. */
+static void redraw_with(const char *const *final, size_t n_final)
 {
     size_t cols, rows;
     term_size(&cols, &rows);
+    size_t before = drawn;
     if (drawn)
         fprintf(stderr, "\033[%zuA", drawn);
+    for (size_t i = 0; i < n_final; i++)
+        put_cut(final[i], cols);
     char line[256];
     for (size_t i = top; i < n_items; i++) {
         format_line(&items[i], cols, line, sizeof(line));
         fprintf(stderr, "\r\033[K%s\n", line);
     }
-    drawn = n_items - top;
+    for (size_t i = 0; i < n_live; i++)
+        put_cut(live[i], cols);
+    drawn = n_items - top + n_live;
+    if (n_final + drawn < before) /* fewer lines than last time: erase the rest */
+        fprintf(stderr, "\033[J");
     /* Cursor-up cannot reach above the screen: lines beyond it are final. */
-    while (drawn > 0 && (items[top].finished || drawn >= rows)) {
+    while (top < n_items && (items[top].finished || drawn >= rows)) {
         top++;
         drawn--;
     }
     fflush(stderr);
     clock_gettime(CLOCK_MONOTONIC, &last_draw);
+}
+
+static void redraw(void)
+{
+    redraw_with(NULL, 0);
 }
 
 /* The item for id; a new one at the end when it is not in the table, or
@@ -185,23 +218,56 @@ static void log_above_table(void *user, enum gantry_log_level level, const char 
         fprintf(stderr, "\033[%zuA\r\033[J", drawn);
     drawn = 0;
     fprintf(stderr, "%s%s\n", level == GANTRY_LOG_WARN ? "gantry: warning: " : "", msg);
-    if (top < n_items)
+    if (top < n_items || n_live)
         redraw();
     else
         fflush(stderr);
     pthread_mutex_unlock(&lock);
 }
 
+static void live_set(const char *const *lines, size_t n)
+{
+    for (size_t i = 0; i < n_live; i++)
+        free(live[i]);
+    free(live);
+    live = n ? xcalloc(n, sizeof(*live)) : NULL;
+    for (size_t i = 0; i < n; i++)
+        live[i] = xstrdup(lines[i]);
+    n_live = n;
+}
+
+void cli_progress_live(const char *const *final, size_t n_final, const char *const *lines, size_t n)
+{
+    pthread_mutex_lock(&lock);
+    if (mode == PROGRESS_TTY) {
+        live_set(lines, n);
+        redraw_with(final, n_final);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+bool cli_progress_on_tty(void)
+{
+    return mode == PROGRESS_TTY;
+}
+
+void cli_term_size(size_t *cols, size_t *rows)
+{
+    term_size(cols, rows);
+}
+
 int cli_progress_setup(const char *how)
 {
     if (!how || strcmp(how, "auto") == 0)
         mode = isatty(STDERR_FILENO) ? PROGRESS_TTY : PROGRESS_QUIET;
+    else if (strcmp(how, "tty") == 0)
+        mode = PROGRESS_TTY;
     else if (strcmp(how, "plain") == 0)
         mode = PROGRESS_PLAIN;
     else if (strcmp(how, "quiet") == 0 || strcmp(how, "none") == 0)
         mode = PROGRESS_QUIET;
     else
-        return cli_errorf("invalid --progress '%s': want auto, plain or quiet", how);
+        return cli_errorf("invalid --progress '%s': want auto, tty, plain or quiet", how);
     gantry_set_progress_handler(mode == PROGRESS_QUIET ? NULL : on_progress, NULL);
     if (mode == PROGRESS_TTY)
         gantry_set_log_handler(log_above_table, NULL);

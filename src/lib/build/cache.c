@@ -9,16 +9,25 @@
  * write, chmod, rename or link of the inode, so an equal identity means
  * equal content; a file changed within RACY_NS of its hashing is not
  * remembered, because a second write inside the same clock tick could
- * leave the identity unchanged (git's "racy clean" problem).
+ * leave the identity unchanged (git's "racy clean" problem). The record
+ * names its context directory on its second line, so that prune can drop
+ * the records of contexts that are gone.
+ *
+ * Pruning (gantry_build_cache_prune) holds the store's lock file
+ * exclusively while it judges and deletes records; writers of records hold
+ * it shared, so a record being replaced is never judged on its old bytes.
+ * Readers take no lock: a record deleted under them is a miss.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "build/build_internal.h"
 
-#define STAT_MAGIC "gantry-stat-v1\n"
+#define STAT_MAGIC "gantry-stat-v2\n"
 #define RECORD_MAGIC "gantry-build-cache-v1"
 #define STAT_MAX_ENTRIES 1000000u
 #define RACY_NS 50000000LL
@@ -34,7 +43,7 @@ struct stat_slot {
 struct build_cache {
     struct gantry_store *store;
     char *context;   /* files under it are remembered */
-    char *stat_name; /* record name of the context's stat cache */
+    char *stat_name; /* record name of the context's stat cache, NULL: none */
     bool no_cache;
     pthread_mutex_t lock;
     pthread_cond_t flight_done;
@@ -52,7 +61,10 @@ struct build_cache *build_cache_new(struct gantry_store *s, const char *context,
     gantry_digest_bytes(GANTRY_DIGEST_SHA256, context, strlen(context), d);
     c->store = s;
     c->context = xstrdup(context);
-    c->stat_name = xasprintf("stat/%s", gantry_digest_hex(d));
+    /* The record's second line names the context: a newline in its path
+     * cannot be written there, so such a context gets no stat cache. */
+    if (!strchr(context, '\n'))
+        c->stat_name = xasprintf("stat/%s", gantry_digest_hex(d));
     c->no_cache = no_cache;
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->flight_done, NULL);
@@ -151,19 +163,33 @@ static bool parse_stat_line(char *line, struct build_file_id *id, const char **h
     return strlen(*hex) == HEX_LEN && strspn(*hex, "0123456789abcdef") == HEX_LEN;
 }
 
+/* The entries of a stat record after its header (magic, context line), or
+ * NULL when the header is not that of context. */
+static char *stat_entries(char *data, const char *context)
+{
+    if (!str_has_prefix(data, STAT_MAGIC))
+        return NULL;
+    char *line = data + strlen(STAT_MAGIC);
+    char *nl = strchr(line, '\n');
+    if (!nl || (size_t)(nl - line) != strlen(context) || strncmp(line, context, strlen(context)))
+        return NULL;
+    return nl + 1;
+}
+
 /* Load the context's stat cache once; a damaged one is dropped whole. */
 static void stat_load(struct build_cache *c)
 {
-    if (c->loaded)
+    if (c->loaded || !c->stat_name)
         return;
     c->loaded = true;
     _cleanup_buf_ struct gantry_buf b = GANTRY_BUF_INIT_CAP(256u << 20);
-    if (gantry_store_cache_get(c->store, c->stat_name, &b, NULL) < 0 ||
-        !str_has_prefix(b.data, STAT_MAGIC))
+    if (gantry_store_cache_get(c->store, c->stat_name, &b, NULL) < 0)
+        return;
+    char *entries = stat_entries(b.data, c->context);
+    if (!entries)
         return;
     char *save = NULL;
-    for (char *line = strtok_r(b.data + strlen(STAT_MAGIC), "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(entries, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         struct build_file_id id;
         const char *hex = NULL;
         if (!parse_stat_line(line, &id, &hex)) {
@@ -259,7 +285,7 @@ int build_cache_file_digest(struct build_cache *c, const char *path, const struc
 static void stat_serialize(struct build_cache *c, struct gantry_buf *b)
 {
     size_t kept = 0;
-    (void)!gantry_buf_addstr(b, STAT_MAGIC);
+    (void)!gantry_buf_addf(b, "%s%s\n", STAT_MAGIC, c->context);
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < c->cap && kept < STAT_MAX_ENTRIES; i++) {
             const struct stat_slot *s = &c->slots[i];
@@ -273,16 +299,44 @@ static void stat_serialize(struct build_cache *c, struct gantry_buf *b)
         }
 }
 
+/*
+ * The store's lock file ($ROOT/lock, store.h), flocked with op on a fresh
+ * open file description (so threads of one process exclude each other):
+ * the fd to close, or -1.
+ */
+static int cache_lock(struct gantry_store *s, int op, struct gantry_error **err)
+{
+    _cleanup_free_ char *path = xasprintf("%s/lock", gantry_store_root(s));
+    _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 && (errno == EACCES || errno == EROFS) && op == LOCK_SH)
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return gantry_error_set(err, GANTRY_E_IO, errno, "open lock '%s'", path);
+    while (flock(fd, op) < 0)
+        if (errno != EINTR)
+            return gantry_error_set(err, GANTRY_E_IO, errno, "lock '%s'", path);
+    return steal_fd(&fd);
+}
+
+/* Replace a record under the shared lock (best effort: a warning). */
+static bool record_write(struct gantry_store *s, const char *name, const void *data, size_t len)
+{
+    _cleanup_error_ struct gantry_error *e = NULL;
+    _cleanup_close_ int lock = cache_lock(s, LOCK_SH, &e);
+    if (lock < 0 || gantry_store_cache_put(s, name, data, len, &e) < 0) {
+        gantry_log(GANTRY_LOG_WARN, "build cache: %s", e->message);
+        return false;
+    }
+    return true;
+}
+
 void build_cache_save(struct build_cache *c)
 {
-    if (!c || !c->dirty)
+    if (!c || !c->dirty || !c->stat_name)
         return;
     _cleanup_buf_ struct gantry_buf b = GANTRY_BUF_INIT;
     stat_serialize(c, &b);
-    _cleanup_error_ struct gantry_error *e = NULL;
-    if (gantry_store_cache_put(c->store, c->stat_name, b.data, b.len, &e) < 0)
-        gantry_log(GANTRY_LOG_WARN, "build cache: %s", e->message);
-    else
+    if (record_write(c->store, c->stat_name, b.data, b.len))
         c->dirty = false;
 }
 
@@ -313,25 +367,33 @@ static bool parse_record(char *data, struct gantry_oci_descriptor *desc, char *d
     return true;
 }
 
+/* The layer of the step record name, when it parses and its blob is in s
+ * with its size (the blob may have been pruned since: then the record is
+ * worthless). */
+static bool record_read(struct gantry_store *s, const char *name,
+                        struct gantry_oci_descriptor *desc, char diff_id[GANTRY_DIGEST_MAX])
+{
+    _cleanup_buf_ struct gantry_buf b = GANTRY_BUF_INIT_CAP(4096);
+    if (gantry_store_cache_get(s, name, &b, NULL) < 0)
+        return false;
+    struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
+    int64_t size = -1;
+    if (!parse_record(b.data, &d, diff_id) ||
+        gantry_store_blob_size(s, d.digest, &size, NULL) < 0 || size != d.size) {
+        gantry_oci_descriptor_release(&d);
+        return false;
+    }
+    *desc = d;
+    return true;
+}
+
 bool build_cache_get(struct build_cache *c, const char *key, struct gantry_oci_descriptor *desc,
                      char diff_id[GANTRY_DIGEST_MAX])
 {
     if (c->no_cache)
         return false;
     _cleanup_free_ char *name = record_name(key);
-    _cleanup_buf_ struct gantry_buf b = GANTRY_BUF_INIT_CAP(4096);
-    if (gantry_store_cache_get(c->store, name, &b, NULL) < 0)
-        return false;
-    struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
-    int64_t size = -1;
-    /* The blob may have been pruned since: then the record is worthless. */
-    if (!parse_record(b.data, &d, diff_id) ||
-        gantry_store_blob_size(c->store, d.digest, &size, NULL) < 0 || size != d.size) {
-        gantry_oci_descriptor_release(&d);
-        return false;
-    }
-    *desc = d;
-    return true;
+    return record_read(c->store, name, desc, diff_id);
 }
 
 void build_cache_put(struct build_cache *c, const char *key,
@@ -340,9 +402,7 @@ void build_cache_put(struct build_cache *c, const char *key,
     _cleanup_free_ char *name = record_name(key);
     _cleanup_free_ char *rec = xasprintf("%s\n%s\n%s\n%lld\n%s\n", RECORD_MAGIC, desc->media_type,
                                          desc->digest, (long long)desc->size, diff_id);
-    _cleanup_error_ struct gantry_error *e = NULL;
-    if (gantry_store_cache_put(c->store, name, rec, strlen(rec), &e) < 0)
-        gantry_log(GANTRY_LOG_WARN, "build cache: %s", e->message);
+    (void)record_write(c->store, name, rec, strlen(rec));
 }
 
 /* ---- keys in flight ---- */
@@ -373,4 +433,95 @@ void build_cache_flight_end(struct build_cache *c, const char *key)
         c->flights[i] = c->flights[--c->n_flights];
     pthread_cond_broadcast(&c->flight_done);
     pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- pruning ---- */
+
+/* A step record a build could use. */
+static bool step_record_live(struct gantry_store *s, const char *name, const char *path)
+{
+    (void)path;
+    _cleanup_descriptor_ struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
+    char diff_id[GANTRY_DIGEST_MAX];
+    return record_read(s, name, &d, diff_id);
+}
+
+/* A stat record of the current format whose context is still a directory
+ * (only its header is read: the entries may be large). */
+static bool stat_record_live(struct gantry_store *s, const char *name, const char *path)
+{
+    (void)s, (void)name;
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    _cleanup_free_ char *line = NULL;
+    size_t cap = 0;
+    if (!f || getline(&line, &cap, f) < 0 || strcmp(line, STAT_MAGIC) != 0)
+        return false;
+    ssize_t n = getline(&line, &cap, f);
+    if (n < 2 || line[n - 1] != '\n')
+        return false;
+    line[n - 1] = '\0';
+    struct stat sb;
+    return stat(line, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* One namespace of cache/ ("step", "stat") and what pruning did there. */
+struct prune_ns {
+    const char *ns;
+    bool (*live)(struct gantry_store *s, const char *name, const char *path);
+    uint64_t deleted, kept;
+};
+
+/* Records are named by 64 hex digits; anything else in cache/ is not ours. */
+static bool is_record_name(const char *name)
+{
+    return strlen(name) == HEX_LEN && strspn(name, "0123456789abcdef") == HEX_LEN;
+}
+
+static int prune_one(struct gantry_store *s, bool all, struct prune_ns *p, const char *dir,
+                     const char *file, struct gantry_error **err)
+{
+    if (!is_record_name(file))
+        return 0;
+    _cleanup_free_ char *name = xasprintf("%s/%s", p->ns, file);
+    _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+    if (!all && p->live(s, name, path)) {
+        p->kept++;
+        return 0;
+    }
+    if (gantry_store_cache_delete(s, name, err) < 0)
+        return -1;
+    p->deleted++;
+    return 0;
+}
+
+static int prune_dir(struct gantry_store *s, bool all, struct prune_ns *p,
+                     struct gantry_error **err)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/cache/%s", gantry_store_root(s), p->ns);
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : gantry_error_set(err, GANTRY_E_IO, errno, "open '%s'", dir);
+    int rc = 0;
+    const struct dirent *e;
+    while (rc == 0 && (e = readdir(d)))
+        rc = prune_one(s, all, p, dir, e->d_name, err);
+    closedir(d);
+    return rc;
+}
+
+int gantry_build_cache_prune(struct gantry_store *s, bool all,
+                             struct gantry_build_cache_prune_stats *out, struct gantry_error **err)
+{
+    struct prune_ns steps = {.ns = "step", .live = step_record_live};
+    struct prune_ns stats = {.ns = "stat", .live = stat_record_live};
+    _cleanup_close_ int lock = cache_lock(s, LOCK_EX, err);
+    int rc = lock < 0 ? -1 : prune_dir(s, all, &steps, err);
+    if (rc == 0)
+        rc = prune_dir(s, all, &stats, err);
+    if (out)
+        *out = (struct gantry_build_cache_prune_stats){.steps_deleted = steps.deleted,
+                                                       .steps_kept = steps.kept,
+                                                       .stats_deleted = stats.deleted,
+                                                       .stats_kept = stats.kept};
+    return rc < 0 ? gantry_error_prefix(err, "prune build cache") : 0;
 }
