@@ -9,6 +9,13 @@
  *     if (gantry_transfer_save_file(store, refs, 1, &o, "busybox.tar", &err) < 0)
  *         ...;        // nothing is left under "busybox.tar" on failure
  *
+ * An unnamed image (a build's result) is saved by its descriptor, its
+ * name, if any, given beside it:
+ *
+ *     struct gantry_transfer_save_image img = {.desc = manifest_desc, .name = NULL};
+ *     if (gantry_transfer_save_images_file(store, &img, 1, &o, "app.tar", &err) < 0)
+ *         ...;
+ *
  * Basic outline of loading an archive (plain, gzip or zstd):
  *
  *     struct gantry_transfer_load_opts lo = {.tag = NULL};
@@ -36,6 +43,7 @@
 
 #include <gantry/core.h>
 #include <gantry/layer.h>
+#include <gantry/oci.h>
 #include <gantry/platform.h>
 
 #ifdef __cplusplus
@@ -101,6 +109,55 @@ GANTRY_API int gantry_transfer_save_file(struct gantry_store *s, const char *con
                                          size_t n_refs,
                                          const struct gantry_transfer_save_opts *opts,
                                          const char *path, struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * An image to save given by what it is rather than by a name in the store
+ * (a build's unnamed result): desc (borrowed) is an image manifest or index
+ * whose blob the store holds at desc->size bytes; its annotations are not
+ * copied into the archive. name is the reference recorded for it in the
+ * archive (normalized: OCI io.containerd.image.name and
+ * org.opencontainers.image.ref.name = its tag; DOCKER RepoTags and
+ * repositories), or NULL for an unnamed image, which carries no name
+ * annotation and no RepoTags. The same desc may come twice with two names.
+ */
+struct gantry_transfer_save_image {
+    struct gantry_oci_descriptor desc;
+    const char *name;
+};
+
+/*
+ * gantry_transfer_save for images given by descriptor: nothing is looked up
+ * by name and nothing is written to the store's index.json. Every
+ * descriptor is checked and its platforms chosen before the first byte is
+ * written. gantry_transfer_save resolves its refs and comes here. Errors:
+ * GANTRY_E_INVALID_ARG "no image to save", a descriptor that is not an
+ * image manifest or index or whose size differs from the stored blob's, or
+ * an invalid name; GANTRY_E_NOT_FOUND for a blob the store lacks; the rest
+ * as gantry_transfer_save.
+ */
+GANTRY_API int gantry_transfer_save_images(struct gantry_store *s,
+                                           const struct gantry_transfer_save_image *images,
+                                           size_t n, const struct gantry_transfer_save_opts *opts,
+                                           gantry_layer_write_fn out, void *user,
+                                           struct gantry_error **err) GANTRY_WUR;
+
+/* gantry_transfer_save_images writing to fd (borrowed, not closed). */
+GANTRY_API int gantry_transfer_save_images_fd(struct gantry_store *s,
+                                              const struct gantry_transfer_save_image *images,
+                                              size_t n,
+                                              const struct gantry_transfer_save_opts *opts, int fd,
+                                              struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * gantry_transfer_save_images into the file path, complete or untouched, as
+ * gantry_transfer_save_file.
+ */
+GANTRY_API int gantry_transfer_save_images_file(struct gantry_store *s,
+                                                const struct gantry_transfer_save_image *images,
+                                                size_t n,
+                                                const struct gantry_transfer_save_opts *opts,
+                                                const char *path,
+                                                struct gantry_error **err) GANTRY_WUR;
 
 /* Options for loading; zero-initialise. */
 struct gantry_transfer_load_opts {

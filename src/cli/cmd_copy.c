@@ -38,9 +38,7 @@ struct copy_args {
     struct cli_platforms platforms;
     bool all_platforms;
     bool quiet;
-    bool insecure;
-    unsigned jobs;
-    size_t chunk_size;
+    struct cli_registry_opts reg;
     const char *src;
     const char *dst;
 };
@@ -50,30 +48,23 @@ static int parse(int argc, char **argv, struct copy_args *a)
     static const struct option opts[] = {
         {"platform", required_argument, NULL, 'p'},
         {"all-platforms", no_argument, NULL, 'a'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"chunk-size", required_argument, NULL, 'c'},
+        CLI_LONG_JOBS,
+        CLI_LONG_CHUNK_SIZE,
         {"quiet", no_argument, NULL, 'q'},
-        {"insecure", no_argument, NULL, 'i'},
-        {"tls-verify", required_argument, NULL, 't'},
+        CLI_LONG_TLS,
         {NULL, 0, NULL, 0},
     };
-    int c, rc = 0;
+    int c, rc = 0, reg;
     opterr = 0;
     while (rc == 0 && (c = getopt_long(argc, argv, ":aj:q", opts, NULL)) != -1) {
-        if (c == 'p')
+        if ((reg = cli_registry_option("copy", c, optarg, &a->reg)) != 0)
+            rc = reg < 0 ? EXIT_USAGE : 0;
+        else if (c == 'p')
             rc = cli_platforms_add(&a->platforms, optarg);
         else if (c == 'a')
             a->all_platforms = true;
-        else if (c == 'j')
-            rc = cli_parse_jobs("copy", optarg, &a->jobs);
-        else if (c == 'c')
-            rc = cli_parse_chunk_size("copy", optarg, &a->chunk_size);
         else if (c == 'q')
             a->quiet = true;
-        else if (c == 'i')
-            a->insecure = true;
-        else if (c == 't')
-            rc = cli_parse_tls_verify("copy", optarg, &a->insecure);
         else
             rc = cli_option_error("copy", c, argv);
     }
@@ -99,8 +90,7 @@ static int copy_run(const struct copy_args *a, const struct gantry_transfer_endp
     if (wants_store && !(s = dst->kind == GANTRY_TRANSFER_STORE ? cli_open_store(&err)
                                                                 : cli_open_existing_store(&err)))
         return cli_fail(err);
-    struct gantry_registry_opts ro = {.insecure = a->insecure};
-    struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
+    struct gantry_registry_client *c = cli_registry_client(&a->reg, &err);
     if (!c) {
         gantry_store_free(s);
         return cli_fail(err);
@@ -108,8 +98,8 @@ static int copy_run(const struct copy_args *a, const struct gantry_transfer_endp
     struct gantry_transfer_copy_opts co = {
         .platforms = a->platforms.v,
         .n_platforms = a->platforms.n,
-        .jobs = a->jobs,
-        .chunk_size = a->chunk_size,
+        .jobs = a->reg.jobs,
+        .chunk_size = a->reg.chunk_size,
     };
     struct gantry_transfer_result r = {0};
     int rc = gantry_transfer_copy(s, c, src, dst, &co, &r, &err);

@@ -44,8 +44,8 @@ struct inspect_args {
     const char *format;
     const char *platform;
     bool remote;
-    bool insecure;
-    int first; /* index of the first REF */
+    struct cli_registry_opts reg; /* --insecure, --tls-verify */
+    int first;                    /* index of the first REF */
 };
 
 static int parse_args(int argc, char **argv, struct inspect_args *a)
@@ -55,30 +55,28 @@ static int parse_args(int argc, char **argv, struct inspect_args *a)
         {"platform", required_argument, NULL, 'p'},
         {"type", required_argument, NULL, 't'},
         {"remote", no_argument, NULL, 'r'},
-        {"insecure", no_argument, NULL, 'i'},
-        {"tls-verify", required_argument, NULL, 'v'},
+        CLI_LONG_TLS,
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, reg;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
-        if (c == 'f')
+        if ((reg = cli_registry_option("inspect", c, optarg, &a->reg)) != 0) {
+            if (reg < 0)
+                return EXIT_USAGE;
+        } else if (c == 'f')
             a->format = optarg;
         else if (c == 'p')
             a->platform = optarg;
         else if (c == 'r')
             a->remote = true;
-        else if (c == 'i')
-            a->insecure = true;
-        else if (c == 'v' && cli_parse_tls_verify("inspect", optarg, &a->insecure) != 0)
-            return EXIT_USAGE;
         else if (c == 't' && strcmp(optarg, "image") != 0)
             return cli_usage_error("inspect", "--type '%s' is not supported: only 'image'", optarg);
-        else if (c != 't' && c != 'v')
+        else if (c != 't')
             return cli_option_error("inspect", c, argv);
     }
-    if (a->insecure && !a->remote)
+    if (a->reg.insecure && !a->remote)
         return cli_usage_error("inspect", "--insecure and --tls-verify need --remote");
     if (optind >= argc)
         return cli_usage_error("inspect", "'inspect' needs at least one REF");
@@ -112,8 +110,7 @@ static int source_open(const struct inspect_args *a, struct source *src, struct 
 {
     if (!a->remote)
         return (src->store = cli_open_store(err)) ? 0 : -1;
-    struct gantry_registry_opts ro = {.insecure = a->insecure};
-    return (src->client = gantry_registry_client_new(&ro, err)) ? 0 : -1;
+    return (src->client = cli_registry_client(&a->reg, err)) ? 0 : -1;
 }
 
 static void source_close(struct source *src)

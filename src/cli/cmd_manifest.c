@@ -188,7 +188,7 @@ static void warn_duplicates(const char *list, const struct gantry_manifest_edit_
 struct edit_flags {
     bool allow_duplicates; /* no warning */
     bool no_flatten;
-    bool insecure;
+    struct cli_registry_opts reg; /* --insecure, --tls-verify */
 };
 
 /* --platform spec (if given) into *want, and *out = want; a usage error if invalid. */
@@ -207,28 +207,11 @@ static int platform_option(const char *cmd, const char *spec, struct gantry_plat
     return 0;
 }
 
-#define TLS_LONG_OPTIONS                                                                           \
-    {"insecure", no_argument, NULL, 'i'},                                                          \
-    {                                                                                              \
-        "tls-verify", required_argument, NULL, 't'                                                 \
-    }
-
-/* --insecure and --tls-verify: 1 handled, 0 not one of them, -1 bad value (printed). */
-static int tls_option(const char *cmd, int c, const char *v, bool *insecure)
-{
-    if (c == 'i')
-        *insecure = true;
-    else if (c == 't' && cli_parse_tls_verify(cmd, v, insecure) != 0)
-        return -1;
-    return c == 'i' || c == 't';
-}
-
 /* A registry client; prints the error and returns NULL on failure. */
-static struct gantry_registry_client *new_client(bool insecure)
+static struct gantry_registry_client *new_client(const struct cli_registry_opts *reg)
 {
     struct gantry_error *err = NULL;
-    struct gantry_registry_opts ro = {.insecure = insecure};
-    struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
+    struct gantry_registry_client *c = cli_registry_client(reg, &err);
     if (!c)
         cli_fail(err);
     return c;
@@ -248,7 +231,7 @@ static int parse_format(const char *v, enum gantry_manifest_format *f)
 /* The option letters create and add share: 1 handled, 0 not one of them, -1 bad value. */
 static int edit_option(const char *cmd, int c, const char *v, struct edit_flags *f)
 {
-    int tls = tls_option(cmd, c, v, &f->insecure);
+    int tls = cli_registry_option(cmd, c, v, &f->reg);
     if (tls != 0)
         return tls;
     if (c == 'D')
@@ -260,7 +243,7 @@ static int edit_option(const char *cmd, int c, const char *v, struct edit_flags 
 
 #define EDIT_LONG_OPTIONS                                                                          \
     {"allow-duplicates", no_argument, NULL, 'D'}, {"no-flatten", no_argument, NULL, 'N'},          \
-        {"platform", required_argument, NULL, 'p'}, TLS_LONG_OPTIONS
+        {"platform", required_argument, NULL, 'p'}, CLI_LONG_TLS
 
 static int parse_create(int argc, char **argv, struct gantry_manifest_create_opts *o,
                         struct gantry_platform *want, struct edit_flags *f)
@@ -315,7 +298,7 @@ static int manifest_create(int argc, char **argv)
     struct gantry_store *s = open_store();
     if (!s)
         return 1;
-    if (!(o.client = new_client(f.insecure))) {
+    if (!(o.client = new_client(&f.reg))) {
         gantry_store_free(s);
         return 1;
     }
@@ -370,7 +353,7 @@ static int manifest_add(int argc, char **argv)
     struct gantry_store *s = open_store();
     if (!s)
         return 1;
-    if (!(o.client = new_client(f.insecure))) {
+    if (!(o.client = new_client(&f.reg))) {
         gantry_store_free(s);
         return 1;
     }
@@ -556,7 +539,8 @@ static int manifest_rm(int argc, char **argv)
 }
 
 struct inspect_args {
-    bool verbose, raw, insecure;
+    bool verbose, raw;
+    struct cli_registry_opts reg; /* --insecure, --tls-verify */
     const char *format;
 };
 
@@ -566,14 +550,14 @@ static int parse_inspect(int argc, char **argv, struct inspect_args *a)
         {"verbose", no_argument, NULL, 'v'},
         {"raw", no_argument, NULL, 'R'},
         {"format", required_argument, NULL, 'f'},
-        TLS_LONG_OPTIONS,
+        CLI_LONG_TLS,
         {NULL, 0, NULL, 0},
     };
     int c, tls;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":v", opts, NULL)) != -1) {
-        if ((tls = tls_option("manifest inspect", c, optarg, &a->insecure)) != 0) {
+        if ((tls = cli_registry_option("manifest inspect", c, optarg, &a->reg)) != 0) {
             if (tls < 0)
                 return EXIT_USAGE;
         } else if (c == 'v')
@@ -772,7 +756,7 @@ static int print_table(const struct gantry_manifest_info *info, const char *form
 }
 
 /* The local list or image; else (or for docker://REF) the remote one. */
-static int inspect_any(struct gantry_store *s, const char *ref, bool insecure,
+static int inspect_any(struct gantry_store *s, const char *ref, const struct cli_registry_opts *reg,
                        struct gantry_manifest_info *info, struct gantry_error **err)
 {
     bool remote = strncmp(ref, "docker://", 9) == 0;
@@ -793,8 +777,7 @@ static int inspect_any(struct gantry_store *s, const char *ref, bool insecure,
                                 ref, ref);
     }
     gantry_error_free(local);
-    struct gantry_registry_opts ro = {.insecure = insecure};
-    struct gantry_registry_client *c = gantry_registry_client_new(&ro, err);
+    struct gantry_registry_client *c = cli_registry_client(reg, err);
     if (!c)
         return -1;
     int rc = gantry_manifest_inspect_remote(s, c, ref, info, err);
@@ -815,7 +798,7 @@ static int manifest_inspect(int argc, char **argv)
         return 1;
     struct gantry_manifest_info info;
     struct gantry_error *err = NULL;
-    rc = inspect_any(s, argv[optind], a.insecure, &info, &err);
+    rc = inspect_any(s, argv[optind], &a.reg, &info, &err);
     gantry_store_free(s);
     if (rc < 0)
         return cli_fail(err);
@@ -831,7 +814,7 @@ static int manifest_inspect(int argc, char **argv)
 
 struct push_args {
     struct gantry_manifest_push_opts o;
-    bool insecure;
+    struct cli_registry_opts reg; /* --insecure, --tls-verify, --jobs */
 };
 
 static int parse_push(int argc, char **argv, struct push_args *a)
@@ -840,30 +823,28 @@ static int parse_push(int argc, char **argv, struct push_args *a)
         {"all", no_argument, NULL, 'A'},
         {"allow-duplicates", no_argument, NULL, 'D'},
         {"purge", no_argument, NULL, 'p'},
-        {"jobs", required_argument, NULL, 'j'},
-        TLS_LONG_OPTIONS,
+        CLI_LONG_JOBS,
+        CLI_LONG_TLS,
         {NULL, 0, NULL, 0},
     };
     int c, tls;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":pj:", opts, NULL)) != -1) {
-        if ((tls = tls_option("manifest push", c, optarg, &a->insecure)) != 0) {
+        if ((tls = cli_registry_option("manifest push", c, optarg, &a->reg)) != 0) {
             if (tls < 0)
                 return EXIT_USAGE;
         } else if (c == 'p') {
             a->o.purge = true;
         } else if (c == 'D') {
             a->o.allow_duplicates = true;
-        } else if (c == 'j') {
-            if (cli_parse_jobs("manifest push", optarg, &a->o.jobs) != 0)
-                return EXIT_USAGE;
         } else if (c != 'A') {
             return cli_option_error("manifest push", c, argv);
         }
     }
     if (argc - optind < 1 || argc - optind > 2)
         return cli_usage_error("manifest push", "'manifest push' needs LIST and at most one DEST");
+    a->o.jobs = a->reg.jobs;
     return 0;
 }
 
@@ -878,7 +859,7 @@ static int manifest_push(int argc, char **argv)
     struct gantry_store *s = open_store();
     if (!s)
         return 1;
-    struct gantry_registry_client *c = new_client(a.insecure);
+    struct gantry_registry_client *c = new_client(&a.reg);
     if (!c) {
         gantry_store_free(s);
         return 1;

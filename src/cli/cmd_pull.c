@@ -30,8 +30,7 @@ struct pull_args {
     struct cli_platforms platforms; /* at most one */
     bool all_platforms;
     bool quiet;
-    bool insecure;
-    unsigned jobs;
+    struct cli_registry_opts reg;
     const char *ref;
 };
 
@@ -49,27 +48,22 @@ static int parse(int argc, char **argv, struct pull_args *a)
     static const struct option opts[] = {
         {"platform", required_argument, NULL, 'p'},
         {"all-platforms", no_argument, NULL, 'a'},
-        {"jobs", required_argument, NULL, 'j'},
+        CLI_LONG_JOBS,
         {"quiet", no_argument, NULL, 'q'},
-        {"insecure", no_argument, NULL, 'i'},
-        {"tls-verify", required_argument, NULL, 't'},
+        CLI_LONG_TLS,
         {NULL, 0, NULL, 0},
     };
-    int c, rc = 0;
+    int c, rc = 0, reg;
     opterr = 0;
     while (rc == 0 && (c = getopt_long(argc, argv, ":aj:q", opts, NULL)) != -1) {
-        if (c == 'p')
+        if ((reg = cli_registry_option("pull", c, optarg, &a->reg)) != 0)
+            rc = reg < 0 ? EXIT_USAGE : 0;
+        else if (c == 'p')
             rc = parse_platform(a, optarg);
         else if (c == 'a')
             a->all_platforms = true;
-        else if (c == 'j')
-            rc = cli_parse_jobs("pull", optarg, &a->jobs);
         else if (c == 'q')
             a->quiet = true;
-        else if (c == 'i')
-            a->insecure = true;
-        else if (c == 't')
-            rc = cli_parse_tls_verify("pull", optarg, &a->insecure);
         else
             rc = cli_option_error("pull", c, argv);
     }
@@ -106,8 +100,7 @@ static int pull_run(const struct pull_args *a)
     struct gantry_error *err = NULL;
     if (a->quiet)
         gantry_set_progress_handler(NULL, NULL); /* -q: no progress either */
-    struct gantry_registry_opts ro = {.insecure = a->insecure};
-    struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
+    struct gantry_registry_client *c = cli_registry_client(&a->reg, &err);
     if (!c)
         return cli_fail(err);
     struct gantry_store *s = cli_open_store(&err);
@@ -117,7 +110,7 @@ static int pull_run(const struct pull_args *a)
     }
     struct gantry_transfer_pull_opts po = {.platform = a->platforms.n ? a->platforms.v : NULL,
                                            .all_platforms = a->all_platforms,
-                                           .jobs = a->jobs};
+                                           .jobs = a->reg.jobs};
     struct gantry_transfer_result r = {0};
     int rc = gantry_transfer_pull(s, c, a->ref, &po, &r, &err);
     gantry_store_free(s);

@@ -38,9 +38,7 @@ static const char help[] =
 struct push_args {
     struct cli_platforms platforms;
     bool quiet;
-    bool insecure;
-    unsigned jobs;
-    size_t chunk_size;
+    struct cli_registry_opts reg;
     const char *mount_from;
     const char *src;
     const char *dest;
@@ -50,31 +48,24 @@ static int parse(int argc, char **argv, struct push_args *a)
 {
     static const struct option opts[] = {
         {"platform", required_argument, NULL, 'p'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"chunk-size", required_argument, NULL, 'c'},
+        CLI_LONG_JOBS,
+        CLI_LONG_CHUNK_SIZE,
         {"mount-from", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},
-        {"insecure", no_argument, NULL, 'i'},
-        {"tls-verify", required_argument, NULL, 't'},
+        CLI_LONG_TLS,
         {NULL, 0, NULL, 0},
     };
-    int c, rc = 0;
+    int c, rc = 0, reg;
     opterr = 0;
     while (rc == 0 && (c = getopt_long(argc, argv, ":j:q", opts, NULL)) != -1) {
-        if (c == 'p')
+        if ((reg = cli_registry_option("push", c, optarg, &a->reg)) != 0)
+            rc = reg < 0 ? EXIT_USAGE : 0;
+        else if (c == 'p')
             rc = cli_platforms_add(&a->platforms, optarg);
-        else if (c == 'j')
-            rc = cli_parse_jobs("push", optarg, &a->jobs);
         else if (c == 'm')
             a->mount_from = optarg;
-        else if (c == 'c')
-            rc = cli_parse_chunk_size("push", optarg, &a->chunk_size);
         else if (c == 'q')
             a->quiet = true;
-        else if (c == 'i')
-            a->insecure = true;
-        else if (c == 't')
-            rc = cli_parse_tls_verify("push", optarg, &a->insecure);
         else
             rc = cli_option_error("push", c, argv);
     }
@@ -106,8 +97,7 @@ static int push_run(const struct push_args *a)
     struct gantry_error *err = NULL;
     if (a->quiet)
         gantry_set_progress_handler(NULL, NULL); /* -q: no progress either */
-    struct gantry_registry_opts ro = {.insecure = a->insecure};
-    struct gantry_registry_client *c = gantry_registry_client_new(&ro, &err);
+    struct gantry_registry_client *c = cli_registry_client(&a->reg, &err);
     if (!c)
         return cli_fail(err);
     struct gantry_store *s = cli_open_existing_store(&err);
@@ -117,8 +107,8 @@ static int push_run(const struct push_args *a)
     }
     struct gantry_transfer_push_opts po = {.platforms = a->platforms.v,
                                            .n_platforms = a->platforms.n,
-                                           .jobs = a->jobs,
-                                           .chunk_size = a->chunk_size,
+                                           .jobs = a->reg.jobs,
+                                           .chunk_size = a->reg.chunk_size,
                                            .mount_from = a->mount_from};
     struct gantry_transfer_result r = {0};
     int rc = gantry_transfer_push(s, c, a->src, a->dest, &po, &r, &err);

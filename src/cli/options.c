@@ -1,7 +1,13 @@
-/* Option values several commands share: --jobs, --tls-verify and --chunk-size. */
+/*
+ * Option values several commands share: --jobs, --tls-verify and
+ * --chunk-size, and the registry options of pull, push, copy, manifest and
+ * inspect parsed in one place.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gantry/registry.h>
 
 #include "cli.h"
 
@@ -41,4 +47,33 @@ int cli_parse_chunk_size(const char *cmd, const char *s, size_t *out)
             cmd, "invalid --chunk-size '%s': want bytes, or a number with k, m or g", s);
     *out = (size_t)(n << shift);
     return 0;
+}
+
+int cli_registry_option(const char *cmd, int c, const char *arg, struct cli_registry_opts *o)
+{
+    int rc = 0;
+    switch (c) {
+    case CLI_OPT_INSECURE:
+        o->insecure = true;
+        break;
+    case CLI_OPT_TLS_VERIFY:
+        rc = cli_parse_tls_verify(cmd, arg, &o->insecure);
+        break;
+    case 'j':
+        rc = cli_parse_jobs(cmd, arg, &o->jobs);
+        break;
+    case CLI_OPT_CHUNK_SIZE:
+        rc = cli_parse_chunk_size(cmd, arg, &o->chunk_size);
+        break;
+    default:
+        return 0;
+    }
+    return rc == 0 ? 1 : -1;
+}
+
+struct gantry_registry_client *cli_registry_client(const struct cli_registry_opts *o,
+                                                   struct gantry_error **err)
+{
+    struct gantry_registry_opts ro = {.insecure = o->insecure};
+    return gantry_registry_client_new(&ro, err);
 }

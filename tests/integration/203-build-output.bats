@@ -103,6 +103,40 @@ machine_is() {
     grep -q '^sha256:' s.err
 }
 
+@test "build -o without -t: saved by descriptor, index.json untouched while the archive is written" {
+    command -v skopeo || skip "skopeo not installed"
+    refs_before=$(jq -c . "$GANTRY_ROOT/index.json")
+    # The reader takes one byte, then looks at index.json while the build is
+    # blocked writing the rest of the archive (a layer is far larger than a
+    # pipe's buffer), then reads the rest.
+    "$GANTRY" build -q --platform "$PLATFORMS" -o type=oci,dest=- "$CTX" 2>id.txt |
+        { head -c 1; jq -c . "$GANTRY_ROOT/index.json" >during.json; cat; } >s.tar
+    diff <(echo "$refs_before") during.json # shows what changed, if anything
+    [ "$(jq -c . "$GANTRY_ROOT/index.json")" = "$refs_before" ]
+    run skopeo inspect --raw oci-archive:s.tar
+    [ "$status" -eq 0 ]
+    [ "sha256:$(echo -n "$output" | sha256sum | cut -d' ' -f1)" = "$(tail -n1 id.txt)" ]
+    [ "$(tar -xOf s.tar index.json | jq -r '.manifests[0].annotations // {} | length')" -eq 0 ]
+    # type=docker to a file: no RepoTags, no repositories, skopeo reads it.
+    run --separate-stderr "$GANTRY" build --platform linux/arm64 -o type=docker,dest=d.tar "$CTX"
+    [ "$status" -eq 0 ]
+    [ "$(tar -xOf d.tar manifest.json | jq -r '.[0].RepoTags // [] | length')" -eq 0 ]
+    [ "$(tar -xOf d.tar manifest.json | jq -r '.[0].Config')" = "${output#sha256:}.json" ]
+    [ "$(tar -xOf d.tar repositories | jq -c .)" = "{}" ]
+    run skopeo inspect docker-archive:d.tar
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jq -r .Architecture)" = arm64 ]
+    [ "$(jq -c . "$GANTRY_ROOT/index.json")" = "$refs_before" ]
+    ! grep -rq gantry-build-output "$GANTRY_ROOT/index.json"
+}
+
+@test "build -o with two -t: one archive entry per name" {
+    run --separate-stderr "$GANTRY" build -t demo/two:a -t demo/two:b -o type=oci,dest=two.tar "$CTX"
+    [ "$status" -eq 0 ]
+    [ "$(tar -xOf two.tar index.json | jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"]] | join(",")')" = a,b ]
+    [ "$(tar -xOf two.tar index.json | jq -r '[.manifests[].digest] | unique | length')" -eq 1 ]
+}
+
 @test "build -o type=local: the root filesystem, one directory per platform for several" {
     run --separate-stderr "$GANTRY" build -o type=local,dest=one "$CTX"
     [ "$status" -eq 0 ]

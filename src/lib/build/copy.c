@@ -2,7 +2,9 @@
  * COPY, ADD and WORKDIR: the steps that make layers. Sources come from the
  * build context (.dockerignore applied) or, with --from, from a stage or
  * image extracted into a temporary directory. Paths never leave their
- * root: "../x" that climbs out of the context is an error.
+ * root: "../x" that climbs out of the context is an error. A step copying
+ * from an image (not a stage) is keyed by its inputs before anything is
+ * extracted, so a cache hit unpacks nothing (docs/build.md "Cache").
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -29,6 +31,8 @@ struct copy_job {
     char *checksum;                      /* ADD --checksum, expanded */
     struct gantry_dockerignore *exclude; /* --exclude patterns, or NULL */
     size_t src_prefix;                   /* bytes of rel before the source-relative path */
+    struct build_stage img;              /* --from=<image>: the image, once set up */
+    bool have_img;
 };
 
 static void job_release(struct copy_job *j)
@@ -39,6 +43,8 @@ static void job_release(struct copy_job *j)
     free(j->checksum);
     gantry_dockerignore_free(j->exclude);
     build_entries_release(&j->entries);
+    if (j->have_img)
+        build_stage_release(&j->img);
 }
 
 static int job_fail(struct copy_job *j, struct gantry_error **err)
@@ -382,33 +388,49 @@ static int add_archive(struct copy_job *j, const char *src, const char *dest, bo
     return rc;
 }
 
-/* --from: the stage or image whose files are the sources, extracted to tmpdir. */
-static int setup_from(struct copy_job *j, const char *from, struct gantry_error **err)
+/* The resolved --from of the job's instruction, or NULL. */
+static const struct gantry_dockerfile_source *from_source(const struct copy_job *j)
 {
     size_t idx = j->st - j->st->all;
     const struct gantry_dockerfile_resolved_stage *rs = &j->st->res->stages[idx];
-    const struct gantry_dockerfile_source *src = NULL;
     for (size_t i = 0; i < rs->n_sources; i++)
         if (rs->sources[i].line == j->in->line)
-            src = &rs->sources[i];
+            return &rs->sources[i];
+    return NULL;
+}
+
+/* The image of --from=<image> in j->img (its config and layers; nothing extracted). */
+static int setup_from_image(struct copy_job *j, const struct gantry_dockerfile_source *src,
+                            const char *from, struct gantry_error **err)
+{
+    if (j->have_img)
+        return 0;
+    size_t idx = j->st - j->st->all;
+    j->img = (struct build_stage){.ctx = j->st->ctx};
+    j->have_img = true;
+    if (build_stage_init_image(&j->img, src->image, &j->st->res->stages[idx].platform, err) < 0)
+        return gantry_error_prefix(err, "%s --from=%s: not a stage of the Dockerfile", j->what,
+                                   from);
+    return 0;
+}
+
+/* --from: the stage or image whose files are the sources, extracted to tmpdir. */
+static int setup_from(struct copy_job *j, const char *from, struct gantry_error **err)
+{
+    const struct gantry_dockerfile_source *src = from_source(j);
     if (!src)
         return gantry_error_set(err, GANTRY_E_INTERNAL, 0, "unresolved --from '%s'", from);
     j->from = from;
     if (make_tmpdir(j, err) < 0)
         return -1;
     j->root = j->tmpdir;
-    if (src->stage != GANTRY_DOCKERFILE_NO_STAGE) {
-        struct build_stage *b = &j->st->all[src->stage];
-        return build_layers_extract(j->st->ctx->store, b->layers, b->n_layers, j->tmpdir, err);
-    }
-    struct build_stage img = {.ctx = j->st->ctx};
-    int rc = build_stage_init_image(&img, src->image, &rs->platform, err);
-    if (rc < 0)
-        rc = gantry_error_prefix(err, "%s --from=%s: not a stage of the Dockerfile", j->what, from);
-    else
-        rc = build_layers_extract(j->st->ctx->store, img.layers, img.n_layers, j->tmpdir, err);
-    build_stage_release(&img);
-    return rc;
+    const struct build_stage *b = &j->img;
+    if (src->stage != GANTRY_DOCKERFILE_NO_STAGE)
+        b = &j->st->all[src->stage];
+    else if (setup_from_image(j, src, from, err) < 0)
+        return -1;
+    gantry_log(GANTRY_LOG_DEBUG, "%s --from: extracting '%s'", j->what, from);
+    return build_layers_extract(j->st->ctx->store, b->layers, b->n_layers, j->tmpdir, err);
 }
 
 /* --exclude=PATTERN (repeatable, expanded): a matcher over source-relative paths. */
@@ -453,8 +475,6 @@ static int setup_flags(struct copy_job *j, struct gantry_error **err)
     const char *own = gantry_dockerfile_flag(j->in, "chown");
     const char *mod = gantry_dockerfile_flag(j->in, "chmod");
     _cleanup_free_ char *own_x = NULL;
-    if (setup_extra_flags(j, err) < 0)
-        return -1;
     if (own && build_stage_expand(j->st, j->in, own, &own_x, err) < 0)
         return -1;
     if (own_x && *own_x) {
@@ -555,23 +575,140 @@ static int copy_sources(struct copy_job *j, struct gantry_error **err)
     return 0;
 }
 
+/* ---- COPY --from=<image>: keyed before anything is extracted ---- */
+
+/* Bumped whenever what the key below covers, or the layer made from it, changes. */
+#define FROM_IMAGE_KEY_VERSION "gantry-copy-from-image-key-v1"
+
+static void key_str(struct gantry_hasher *h, const char *s)
+{
+    s = s ? s : "";
+    gantry_hasher_update(h, s, strlen(s) + 1);
+}
+
+static void key_layers(struct gantry_hasher *h, const struct gantry_oci_descriptor *l, size_t n)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%zu", n);
+    key_str(h, num);
+    for (size_t i = 0; i < n; i++)
+        key_str(h, l[i].digest);
+}
+
+/* Each flag expanded, then every source expanded: false when one is not content-addressed. */
+static bool key_words(struct copy_job *j, struct gantry_hasher *h)
+{
+    const struct gantry_dockerfile_instruction *in = j->in;
+    for (size_t i = 0; i < in->n_flags; i++) {
+        _cleanup_free_ char *v = NULL;
+        if (build_stage_expand(j->st, in, in->flags[i].value, &v, NULL) < 0)
+            return false;
+        key_str(h, in->flags[i].name);
+        key_str(h, v);
+    }
+    for (size_t i = 0; i + 1 < in->n_args; i++) {
+        _cleanup_free_ char *v = NULL;
+        if (gantry_dockerfile_heredoc_for(in, in->args[i]) ||
+            build_stage_expand(j->st, in, in->args[i], &v, NULL) < 0 || build_is_url(v))
+            return false;
+        key_str(h, v);
+    }
+    _cleanup_free_ char *dest_x = NULL;
+    if (build_stage_expand(j->st, in, in->args[in->n_args - 1], &dest_x, NULL) < 0)
+        return false;
+    bool dest_dir = false;
+    _cleanup_free_ char *dest =
+        build_dest_path(j->st->config->config.working_dir, dest_x, &dest_dir);
+    key_str(h, dest);
+    key_str(h, dest_dir ? "dir" : "file");
+    return true;
+}
+
+/*
+ * The key of a COPY --from=<image> step, from what alone makes its layer:
+ * the source image's layer chain (fixed by its manifest digest), the
+ * expanded flags (--chown, --chmod, --link, --exclude), sources and
+ * destination (after WORKDIR), the stage's parent layers (--chown names
+ * read its /etc/passwd), SOURCE_DATE_EPOCH, compression and gantry's
+ * version. "" when the step is not keyed so (a stage source, a heredoc or
+ * URL source, no cache): then only the layer's own content key applies.
+ */
+static int from_image_key(struct copy_job *j, char key[65], struct gantry_error **err)
+{
+    const char *from = gantry_dockerfile_flag(j->in, "from");
+    const struct gantry_dockerfile_source *src = from ? from_source(j) : NULL;
+    struct build_ctx *ctx = j->st->ctx;
+    key[0] = '\0';
+    if (!src || src->stage != GANTRY_DOCKERFILE_NO_STAGE || !ctx->cache || j->checksum)
+        return 0;
+    if (setup_from_image(j, src, from, err) < 0)
+        return -1;
+    struct gantry_hasher *h = gantry_hasher_new(GANTRY_DIGEST_SHA256);
+    char epoch[32], d[GANTRY_DIGEST_MAX];
+    snprintf(epoch, sizeof epoch, "%lld", (long long)ctx->epoch);
+    const char *head[] = {FROM_IMAGE_KEY_VERSION, gantry_version(), j->what,
+                          gantry_compression_name(ctx->opts->compression), epoch};
+    for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+        key_str(h, head[i]);
+    key_layers(h, j->img.layers, j->img.n_layers);
+    key_layers(h, j->st->layers, j->st->n_layers);
+    bool ok = key_words(j, h);
+    gantry_hasher_final(h, d);
+    gantry_hasher_free(h);
+    if (ok)
+        snprintf(key, 65, "%s", gantry_digest_hex(d));
+    return 0;
+}
+
+/* Collect the sources and write (or find) the layer by its content. */
+static int make_layer(struct copy_job *j, struct gantry_oci_descriptor *desc,
+                      char diff_id[GANTRY_DIGEST_MAX], struct gantry_error **err)
+{
+    if (setup_flags(j, err) < 0)
+        return job_fail(j, err);
+    if (copy_sources(j, err) < 0)
+        return -1;
+    build_entries_sort(&j->entries);
+    if (build_layer_write(j->st, &j->entries, desc, diff_id, err) < 0)
+        return job_fail(j, err);
+    return 0;
+}
+
+/* The step under its key: the recorded layer without extracting, or a new one recorded. */
+static int copy_keyed(struct copy_job *j, const char *key, struct gantry_error **err)
+{
+    struct build_stage *st = j->st;
+    _cleanup_descriptor_ struct gantry_oci_descriptor desc = GANTRY_OCI_DESCRIPTOR_INIT;
+    char diff_id[GANTRY_DIGEST_MAX];
+    if (*key && build_cache_get(st->ctx->cache, key, &desc, diff_id)) {
+        st->layers_written++;
+        st->layers_cached++;
+    } else {
+        if (make_layer(j, &desc, diff_id, err) < 0)
+            return -1;
+        if (*key)
+            build_cache_put(st->ctx->cache, key, &desc, diff_id);
+    }
+    _cleanup_free_ char *created_by = gantry_registry_redact(j->in->original);
+    build_stage_add_layer(st, &desc, diff_id, created_by);
+    return 0;
+}
+
 int build_step_copy(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
                     bool add, struct gantry_error **err)
 {
     __attribute__((cleanup(job_release))) struct copy_job j = {
         .st = st, .in = in, .add = add, .what = add ? "ADD" : "COPY"};
-    if (setup_flags(&j, err) < 0)
+    char key[65];
+    if (setup_extra_flags(&j, err) < 0 || from_image_key(&j, key, err) < 0)
         return job_fail(&j, err);
-    if (copy_sources(&j, err) < 0)
-        return -1;
-    build_entries_sort(&j.entries);
-    _cleanup_descriptor_ struct gantry_oci_descriptor desc = GANTRY_OCI_DESCRIPTOR_INIT;
-    char diff_id[GANTRY_DIGEST_MAX];
-    if (build_layer_write(st, &j.entries, &desc, diff_id, err) < 0)
-        return job_fail(&j, err);
-    _cleanup_free_ char *created_by = gantry_registry_redact(in->original);
-    build_stage_add_layer(st, &desc, diff_id, created_by);
-    return 0;
+    if (!*key)
+        return copy_keyed(&j, key, err);
+    /* Two platform threads copying from one image: the second finds the record. */
+    build_cache_flight_begin(st->ctx->cache, key);
+    int rc = copy_keyed(&j, key, err);
+    build_cache_flight_end(st->ctx->cache, key);
+    return rc;
 }
 
 int build_step_workdir(struct build_stage *st, const struct gantry_dockerfile_instruction *in,

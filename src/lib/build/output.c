@@ -199,70 +199,37 @@ static int push_all(struct gantry_store *s, struct gantry_registry_client *c,
 /* ---- archives ---- */
 
 /*
- * What gantry_transfer_save is given: the names of the result, or, for an
- * unnamed one, its digest under a temporary name that is removed again
- * (saving by digest leaves the name out of the archive).
+ * The result by its descriptor, once per name (an unnamed result once,
+ * without a name): nothing is looked up or written in the store's
+ * index.json, so no temporary name can be left behind.
  */
-struct save_refs {
-    struct gantry_store *s;
-    const char *const *refs;
-    size_t n_refs;
-    char *tmp_name;
-    char *by_digest;
-};
-
-static void save_refs_release(struct save_refs *sr)
+static void cleanup_save_imagesp(struct gantry_transfer_save_image **v)
 {
-    if (sr->tmp_name) {
-        _cleanup_error_ struct gantry_error *ignored = NULL;
-        if (gantry_store_ref_delete(sr->s, sr->tmp_name, &ignored) < 0)
-            gantry_log(GANTRY_LOG_WARN, "remove the temporary name '%s': %s", sr->tmp_name,
-                       ignored->message);
-    }
-    free(sr->tmp_name);
-    free(sr->by_digest);
-}
-
-static int save_refs_init(struct save_refs *sr, struct gantry_store *s,
-                          const struct gantry_build_result *r, struct gantry_error **err)
-{
-    *sr = (struct save_refs){.s = s};
-    if (r->n_names) {
-        sr->refs = (const char *const *)r->names;
-        sr->n_refs = r->n_names;
-        return 0;
-    }
-    _cleanup_descriptor_ struct gantry_oci_descriptor d = GANTRY_OCI_DESCRIPTOR_INIT;
-    int64_t size = 0;
-    if (gantry_store_blob_size(s, r->digest, &size, err) < 0)
-        return -1;
-    gantry_oci_descriptor_init(&d, r->is_index ? GANTRY_MT_OCI_INDEX : GANTRY_MT_OCI_MANIFEST,
-                               r->digest, size);
-    char hex[13];
-    snprintf(hex, sizeof hex, "%s", gantry_digest_hex(r->digest));
-    _cleanup_free_ char *name =
-        xasprintf("localhost/gantry-build-output:tmp-%ld-%s", (long)getpid(), hex);
-    if (gantry_store_ref_set(s, name, &d, err) < 0)
-        return -1;
-    sr->tmp_name = steal_pointer(&name);
-    sr->by_digest = xstrdup(r->digest);
-    sr->refs = (const char *const *)&sr->by_digest;
-    sr->n_refs = 1;
-    return 0;
+    if (*v)
+        gantry_oci_descriptor_release(&(*v)[0].desc);
+    free(*v);
 }
 
 static int write_archive(struct gantry_store *s, const struct gantry_build_output *o,
                          const struct gantry_build_result *r, struct gantry_error **err)
 {
-    __attribute__((cleanup(save_refs_release))) struct save_refs sr = {0};
+    __attribute__((cleanup(cleanup_save_imagesp))) struct gantry_transfer_save_image *v = NULL;
+    size_t n = r->n_names ? r->n_names : 1;
+    int64_t size = 0;
     struct gantry_transfer_save_opts so = {.format = o->type == GANTRY_BUILD_OUTPUT_DOCKER
                                                          ? GANTRY_ARCHIVE_DOCKER
                                                          : GANTRY_ARCHIVE_OCI};
-    if (save_refs_init(&sr, s, r, err) < 0)
+    if (gantry_store_blob_size(s, r->digest, &size, err) < 0)
         return -1;
+    v = xcalloc(n, sizeof(*v));
+    gantry_oci_descriptor_init(
+        &v[0].desc, r->is_index ? GANTRY_MT_OCI_INDEX : GANTRY_MT_OCI_MANIFEST, r->digest, size);
+    /* The entries share the first one's strings: only v[0].desc is released. */
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct gantry_transfer_save_image){v[0].desc, r->n_names ? r->names[i] : NULL};
     if (strcmp(o->dest, "-") == 0)
-        return gantry_transfer_save_fd(s, sr.refs, sr.n_refs, &so, o->stdout_fd, err);
-    return gantry_transfer_save_file(s, sr.refs, sr.n_refs, &so, o->dest, err);
+        return gantry_transfer_save_images_fd(s, v, n, &so, o->stdout_fd, err);
+    return gantry_transfer_save_images_file(s, v, n, &so, o->dest, err);
 }
 
 /* ---- root filesystems ---- */

@@ -7,6 +7,7 @@
 #include <libgen.h>
 
 #include <gantry/image.h>
+#include <gantry/ref.h>
 #include <gantry/store.h>
 
 #include "transfer_internal.h"
@@ -87,13 +88,45 @@ static int plan_platforms(struct gantry_store *s, const struct gantry_oci_descri
     return 0;
 }
 
-static int plan_item(struct gantry_store *s, const char *ref,
-                     const struct gantry_transfer_save_opts *opts, struct save_item *item,
-                     struct gantry_error **err)
+/* The full, normalized form of a name to write into the archive. */
+static int normalize_name(const char *name, char **out, struct gantry_error **err)
 {
-    _cleanup_desc_ struct gantry_oci_descriptor top = GANTRY_OCI_DESCRIPTOR_INIT;
-    if (gantry_image_resolve(s, ref, &top, &item->name, err) < 0 ||
-        plan_platforms(s, &top, opts, item, err) < 0)
+    struct gantry_ref ref = GANTRY_REF_INIT;
+    if (gantry_ref_parse(name, strlen(name), &ref, err) < 0)
+        return -1;
+    *out = gantry_ref_to_string(&ref);
+    gantry_ref_release(&ref);
+    return 0;
+}
+
+/* The descriptor names an image manifest or index the store holds at its size. */
+static int check_image(struct gantry_store *s, const struct gantry_oci_descriptor *d,
+                       struct gantry_error **err)
+{
+    int64_t size = 0;
+    if (!d->digest || !d->media_type)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "image descriptor without a digest or a media type");
+    if (!gantry_oci_is_index_type(d->media_type) && !gantry_oci_is_manifest_type(d->media_type))
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "'%s' is not an image manifest or index media type (%s)",
+                                d->media_type, d->digest);
+    if (gantry_store_blob_size(s, d->digest, &size, err) < 0)
+        return gantry_error_prefix(err, "image %s", d->digest);
+    if (size != d->size)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "image %s: the descriptor says %lld bytes, the store holds %lld",
+                                d->digest, (long long)d->size, (long long)size);
+    return 0;
+}
+
+static int plan_image(struct gantry_store *s, const struct gantry_transfer_save_image *img,
+                      const struct gantry_transfer_save_opts *opts, struct save_item *item,
+                      struct gantry_error **err)
+{
+    if (check_image(s, &img->desc, err) < 0 ||
+        (img->name && normalize_name(img->name, &item->name, err) < 0) ||
+        plan_platforms(s, &img->desc, opts, item, err) < 0)
         return -1;
     /* The store's own naming annotations do not describe the archive. */
     gantry_oci_descriptor_set_annotation(&item->desc, GANTRY_OCI_ANNOTATION_REF_NAME, NULL);
@@ -102,31 +135,40 @@ static int plan_item(struct gantry_store *s, const char *ref,
     return 0;
 }
 
-static int save_plan(struct gantry_store *s, const char *const *refs, size_t n_refs,
-                     const struct gantry_transfer_save_opts *opts, struct save_plan *plan,
-                     struct gantry_error **err)
+static int check_request(size_t n, const struct gantry_transfer_save_opts *opts,
+                         struct gantry_error **err)
 {
-    if (n_refs == 0)
+    if (n == 0)
         return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "no image to save");
     if (opts->format == GANTRY_ARCHIVE_DOCKER && opts->n_platforms > 1)
         return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
                                 "the docker archive format holds one platform per image: use "
                                 "--format oci to keep every platform");
-    plan->items = xcalloc(n_refs, sizeof(*plan->items));
-    for (size_t i = 0; i < n_refs; i++) {
+    return 0;
+}
+
+static int save_plan(struct gantry_store *s, const struct gantry_transfer_save_image *images,
+                     size_t n, const struct gantry_transfer_save_opts *opts, struct save_plan *plan,
+                     struct gantry_error **err)
+{
+    if (check_request(n, opts, err) < 0)
+        return -1;
+    plan->items = xcalloc(n, sizeof(*plan->items));
+    for (size_t i = 0; i < n; i++) {
         plan->n_items++;
-        if (plan_item(s, refs[i], opts, &plan->items[i], err) < 0)
+        if (plan_image(s, &images[i], opts, &plan->items[i], err) < 0)
             return -1;
     }
     return 0;
 }
 
-int gantry_transfer_save(struct gantry_store *s, const char *const *refs, size_t n_refs,
-                         const struct gantry_transfer_save_opts *opts, gantry_layer_write_fn out,
-                         void *user, struct gantry_error **err)
+int gantry_transfer_save_images(struct gantry_store *s,
+                                const struct gantry_transfer_save_image *images, size_t n,
+                                const struct gantry_transfer_save_opts *opts,
+                                gantry_layer_write_fn out, void *user, struct gantry_error **err)
 {
     _cleanup_plan_ struct save_plan plan = {0};
-    if (save_plan(s, refs, n_refs, opts, &plan, err) < 0)
+    if (save_plan(s, images, n, opts, &plan, err) < 0)
         return -1;
     struct transfer_out *o = transfer_out_new(out, user);
     int rc = opts->format == GANTRY_ARCHIVE_DOCKER
@@ -136,6 +178,60 @@ int gantry_transfer_save(struct gantry_store *s, const char *const *refs, size_t
         rc = transfer_out_finish(o, err);
     transfer_out_free(o);
     return rc;
+}
+
+int gantry_transfer_save_images_fd(struct gantry_store *s,
+                                   const struct gantry_transfer_save_image *images, size_t n,
+                                   const struct gantry_transfer_save_opts *opts, int fd,
+                                   struct gantry_error **err)
+{
+    return gantry_transfer_save_images(s, images, n, opts, transfer_write_fd, &fd, err);
+}
+
+/* `gantry save`'s references, resolved to what gantry_transfer_save_images takes. */
+struct resolved {
+    struct gantry_transfer_save_image *images;
+    char **names;
+    size_t n;
+};
+
+static void cleanup_resolvedp(struct resolved *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        gantry_oci_descriptor_release(&r->images[i].desc);
+        free(r->names[i]);
+    }
+    free(r->images);
+    free(r->names);
+}
+
+#define _cleanup_resolved_ __attribute__((cleanup(cleanup_resolvedp)))
+
+static int resolve_refs(struct gantry_store *s, const char *const *refs, size_t n_refs,
+                        const struct gantry_transfer_save_opts *opts, struct resolved *r,
+                        struct gantry_error **err)
+{
+    if (check_request(n_refs, opts, err) < 0)
+        return -1;
+    r->images = xcalloc(n_refs, sizeof(*r->images));
+    r->names = xcalloc(n_refs, sizeof(*r->names));
+    for (size_t i = 0; i < n_refs; i++) {
+        r->n++;
+        if (gantry_image_resolve(s, refs[i], &r->images[i].desc, &r->names[i], err) < 0)
+            return -1;
+        r->images[i].name = r->names[i];
+    }
+    return 0;
+}
+
+int gantry_transfer_save(struct gantry_store *s, const char *const *refs, size_t n_refs,
+                         const struct gantry_transfer_save_opts *opts, gantry_layer_write_fn out,
+                         void *user, struct gantry_error **err)
+{
+    _cleanup_resolved_ struct resolved r = {0};
+    if (resolve_refs(s, refs, n_refs, opts, &r, err) < 0)
+        return -1;
+    return gantry_transfer_save_images(s, r.images, r.n, opts, out, user, err);
 }
 
 /* A temporary file beside the final one; unlinked unless renamed. */
@@ -152,13 +248,6 @@ static void cleanup_tmp_filep(struct tmp_file *t)
         unlink(t->path);
         free(t->path);
     }
-}
-
-int gantry_transfer_save_fd(struct gantry_store *s, const char *const *refs, size_t n_refs,
-                            const struct gantry_transfer_save_opts *opts, int fd,
-                            struct gantry_error **err)
-{
-    return gantry_transfer_save(s, refs, n_refs, opts, transfer_write_fd, &fd, err);
 }
 
 static int tmp_file_open(const char *path, struct tmp_file *t, struct gantry_error **err)
@@ -181,9 +270,17 @@ static int tmp_file_open(const char *path, struct tmp_file *t, struct gantry_err
     return gantry_error_set(err, GANTRY_E_IO, EEXIST, "create a temporary file beside '%s'", path);
 }
 
-int gantry_transfer_save_file(struct gantry_store *s, const char *const *refs, size_t n_refs,
-                              const struct gantry_transfer_save_opts *opts, const char *path,
-                              struct gantry_error **err)
+int gantry_transfer_save_fd(struct gantry_store *s, const char *const *refs, size_t n_refs,
+                            const struct gantry_transfer_save_opts *opts, int fd,
+                            struct gantry_error **err)
+{
+    return gantry_transfer_save(s, refs, n_refs, opts, transfer_write_fd, &fd, err);
+}
+
+int gantry_transfer_save_images_file(struct gantry_store *s,
+                                     const struct gantry_transfer_save_image *images, size_t n,
+                                     const struct gantry_transfer_save_opts *opts, const char *path,
+                                     struct gantry_error **err)
 {
     __attribute__((cleanup(cleanup_tmp_filep))) struct tmp_file t = {NULL, -1};
     _cleanup_free_ char *dir_copy = xstrdup(path);
@@ -191,7 +288,7 @@ int gantry_transfer_save_file(struct gantry_store *s, const char *const *refs, s
     if (!o.scratch_dir)
         o.scratch_dir = dirname(dir_copy);
     if (tmp_file_open(path, &t, err) < 0 ||
-        gantry_transfer_save_fd(s, refs, n_refs, &o, t.fd, err) < 0)
+        gantry_transfer_save_images_fd(s, images, n, &o, t.fd, err) < 0)
         return -1;
     if (fsync(t.fd) < 0)
         return gantry_error_set(err, GANTRY_E_IO, errno, "write '%s'", path);
@@ -199,4 +296,14 @@ int gantry_transfer_save_file(struct gantry_store *s, const char *const *refs, s
         return gantry_error_set(err, GANTRY_E_IO, errno, "rename '%s' to '%s'", t.path, path);
     free(steal_pointer(&t.path));
     return 0;
+}
+
+int gantry_transfer_save_file(struct gantry_store *s, const char *const *refs, size_t n_refs,
+                              const struct gantry_transfer_save_opts *opts, const char *path,
+                              struct gantry_error **err)
+{
+    _cleanup_resolved_ struct resolved r = {0};
+    if (resolve_refs(s, refs, n_refs, opts, &r, err) < 0)
+        return -1;
+    return gantry_transfer_save_images_file(s, r.images, r.n, opts, path, err);
 }
