@@ -70,6 +70,24 @@ state() {
     [ "$(state 'COPY b.txt dir/ /app/' | sort | tr '\n' ' ')" = "CACHED DONE " ]
 }
 
+@test "build cache: WORKDIR is reused without SOURCE_DATE_EPOCH, keyed by its parent layers" {
+    unset SOURCE_DATE_EPOCH
+    build
+    man=$(cat "$(blob "$output")" | jq -r '.manifests[0].digest')
+    layers=$(cat "$(blob "$man")" | jq -c '[.layers[].digest]')
+    # a later second: a new layer would carry a new directory mtime
+    sleep 1.1
+    build
+    [ "$(state 'WORKDIR /app')" = $'CACHED\nCACHED' ]
+    man=$(cat "$(blob "$output")" | jq -r '.manifests[0].digest')
+    [ "$(cat "$(blob "$man")" | jq -c '[.layers[].digest]')" = "$layers" ]
+    # a different layer below: the WORKDIR step runs again (the second
+    # platform may then find the first one's layer)
+    echo alpha2 >"$CTX/a.txt"
+    build
+    state 'WORKDIR /app' | grep -qx DONE
+}
+
 @test "build cache: a changed file invalidates only the steps that read it" {
     build
     first=$output

@@ -711,6 +711,49 @@ int build_step_copy(struct build_stage *st, const struct gantry_dockerfile_instr
     return rc;
 }
 
+/* ---- WORKDIR ---- */
+
+#define WORKDIR_KEY_VERSION "gantry-workdir-key-v1"
+
+/*
+ * The key of a WORKDIR layer, from what alone makes it: the stage's parent
+ * layers (whether the directory exists), the directory, SOURCE_DATE_EPOCH,
+ * compression and gantry's version. Without SOURCE_DATE_EPOCH the
+ * directory's mtime is the first build's time, reused afterwards, as
+ * BuildKit does. "" with --no-cache.
+ */
+static void workdir_key(const struct build_stage *st, const char *dir, char key[65])
+{
+    const struct build_ctx *ctx = st->ctx;
+    key[0] = '\0';
+    if (!ctx->cache || build_cache_no_cache(ctx->cache))
+        return;
+    struct gantry_hasher *h = gantry_hasher_new(GANTRY_DIGEST_SHA256);
+    char epoch[32], d[GANTRY_DIGEST_MAX];
+    snprintf(epoch, sizeof epoch, "%lld", (long long)ctx->epoch);
+    const char *head[] = {WORKDIR_KEY_VERSION, gantry_version(),
+                          gantry_compression_name(ctx->opts->compression), epoch, dir};
+    for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+        key_str(h, head[i]);
+    key_layers(h, st->layers, st->n_layers);
+    gantry_hasher_final(h, d);
+    gantry_hasher_free(h);
+    snprintf(key, 65, "%s", gantry_digest_hex(d));
+}
+
+/* A layer of DIR and its parents, mtime the build's time. */
+static int workdir_layer(struct build_stage *st, char *dir, struct gantry_oci_descriptor *desc,
+                         char diff_id[GANTRY_DIGEST_MAX], struct gantry_error **err)
+{
+    _cleanup_entries_ struct build_entries l = {0};
+    int64_t t = st->ctx->created;
+    struct build_entry e = {.path = dir + 1, .type = GANTRY_LAYER_DIR, .mode = 0755, .mtime = t};
+    build_entries_add(&l, &e);
+    build_entries_add_parents(&l, dir + 1, t);
+    build_entries_sort(&l);
+    return build_layer_write(st, &l, desc, diff_id, err);
+}
+
 int build_step_workdir(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
                        struct gantry_error **err)
 {
@@ -728,16 +771,19 @@ int build_step_workdir(struct build_stage *st, const struct gantry_dockerfile_in
         build_stage_add_history(st, in->original);
         return 0;
     }
-    _cleanup_entries_ struct build_entries l = {0};
-    int64_t t = st->ctx->created;
-    struct build_entry e = {.path = dir + 1, .type = GANTRY_LAYER_DIR, .mode = 0755, .mtime = t};
-    build_entries_add(&l, &e);
-    build_entries_add_parents(&l, dir + 1, t);
-    build_entries_sort(&l);
+    char key[65];
+    workdir_key(st, dir, key);
     _cleanup_descriptor_ struct gantry_oci_descriptor desc = GANTRY_OCI_DESCRIPTOR_INIT;
     char diff_id[GANTRY_DIGEST_MAX];
-    if (build_layer_write(st, &l, &desc, diff_id, err) < 0)
-        return gantry_error_prefix(err, "%s:%zu", st->ctx->df->name, in->line);
+    if (*key && build_cache_get(st->ctx->cache, key, &desc, diff_id)) {
+        st->layers_written++;
+        st->layers_cached++;
+    } else {
+        if (workdir_layer(st, dir, &desc, diff_id, err) < 0)
+            return gantry_error_prefix(err, "%s:%zu", st->ctx->df->name, in->line);
+        if (*key)
+            build_cache_put(st->ctx->cache, key, &desc, diff_id);
+    }
     build_stage_add_layer(st, &desc, diff_id, in->original);
     return 0;
 }
