@@ -265,16 +265,23 @@ struct gantry_transfer_result {
  * (borrowed) into the store s. The manifest is fetched by tag or digest;
  * for an index, the entry that suits opts->platform best is chosen
  * (gantry_platform_match_rank; attestations and unknown platforms
- * skipped), or every image manifest with opts->all_platforms. Config and
+ * skipped), or every image manifest with opts->all_platforms. Nested
+ * indexes (entries that are indexes) are read by digest, at most 4 levels
+ * down, unless the index has an exact match of its own: the best entry of
+ * every level wins (ties: the first met, depth first). Config and
  * layers stream into store blob writers, opts->jobs at a time, each
  * verified against its digest and size; blobs already in the store are
- * skipped. Then the child manifests, the index (all its children listed,
+ * skipped. Then the child manifests, the nested indexes on the way to
+ * them, the index (all its children listed,
  * only the pulled ones local) and, last, the name ref (its full form)
  * are written. Progress goes through gantry_progress ("downloading",
  * "pull complete", "already exists"). On success *out (zeroed first) is
  * the caller's to release. Errors: GANTRY_E_INVALID_ARG (reference),
  * GANTRY_E_NOT_FOUND "no linux/arm64 image in docker.io/library/foo:1.0
- * (it has: linux/amd64, linux/386)", the registry client's errors (which
+ * (it has: linux/amd64, linux/386)" (nested platforms listed too),
+ * GANTRY_E_UNSUPPORTED "indexes nested too deep in 'NAME': ...",
+ * GANTRY_E_INVALID_ARG "index cycle in 'NAME': ...", the registry
+ * client's errors (which
  * name the reference and the HTTP status), the store's. On failure the
  * name is untouched and no partial blob is left (complete blobs stay until
  * garbage collection).
@@ -404,7 +411,9 @@ struct gantry_transfer_copy_opts {
  * buffer, no local copy, its size and digest checked before the upload can
  * complete (a resumed upload fetches the source again with Range from the
  * destination's offset). Children go before the top, the name last; blobs
- * move largest first. An OCI layout
+ * move largest first. Nested indexes (at most 4 levels) are copied with
+ * their children, or searched for a platform as gantry_transfer_pull
+ * does. An OCI layout
  * directory is created when missing; an archive is built in a temporary
  * layout beside it and written by gantry_transfer_save_file, so FILE is
  * complete or untouched. On success *out (zeroed first) is the caller's to

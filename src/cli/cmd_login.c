@@ -33,29 +33,34 @@ struct login_args {
     char *username;
     char *password;
     bool password_stdin;
-    bool insecure;
+    struct cli_registry_opts reg; /* --insecure, --tls-verify */
 };
 
 static int parse(int argc, char **argv, struct login_args *a)
 {
     static const struct option opts[] = {
-        {"username", required_argument, NULL, 'u'},   {"password", required_argument, NULL, 'p'},
-        {"password-stdin", no_argument, NULL, 's'},   {"insecure", no_argument, NULL, 'i'},
-        {"tls-verify", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
+        {"username", required_argument, NULL, 'u'},
+        {"password", required_argument, NULL, 'p'},
+        {"password-stdin", no_argument, NULL, 's'},
+        CLI_LONG_TLS,
+        {NULL, 0, NULL, 0},
     };
     int c;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":u:p:", opts, NULL)) != -1) {
+        int r = cli_registry_option("login", c, optarg, &a->reg);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
         if (c == 'u') {
             a->username = xstrdup(optarg);
         } else if (c == 'p') {
             a->password = xstrdup(optarg);
         } else if (c == 's') {
             a->password_stdin = true;
-        } else if (c == 'i' || (c == 't' && strcmp(optarg, "false") == 0)) {
-            a->insecure = true;
-        } else if (c != 't' || strcmp(optarg, "true") != 0) {
+        } else {
             return cli_usage_error("login", "invalid or unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -128,7 +133,7 @@ static int login(const struct login_args *a, const struct gantry_registry_creden
                  const char *config)
 {
     struct gantry_error *err = NULL;
-    struct gantry_registry_opts o = {.insecure = a->insecure, .config_path = config};
+    struct gantry_registry_opts o = {.insecure = a->reg.insecure, .config_path = config};
     struct gantry_registry_client *c = gantry_registry_client_new(&o, &err);
     if (!c)
         return cli_fail(err);

@@ -401,11 +401,10 @@ static int dispatch(struct reg_cli *rc, int argc, char **argv)
 }
 
 /* The options before the subcommand; returns its index, or -1. */
-static int global_options(int argc, char **argv, bool *insecure, unsigned *sleep_s)
+static int global_options(int argc, char **argv, struct cli_registry_opts *reg, unsigned *sleep_s)
 {
     static const struct option opts[] = {
-        {"insecure", no_argument, NULL, 'i'},
-        {"tls-verify", required_argument, NULL, 't'},
+        CLI_LONG_TLS,
         {"sleep", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
@@ -414,11 +413,14 @@ static int global_options(int argc, char **argv, bool *insecure, unsigned *sleep
     optind = 0;
     while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         size_t n;
-        if (c == 'i' || (c == 't' && strcmp(optarg, "false") == 0))
-            *insecure = true;
-        else if (c == 's' && parse_size(optarg, &n) && n < 3600)
+        int r = cli_registry_option("registry", c, optarg, reg);
+        if (r < 0)
+            return -1;
+        if (r > 0)
+            continue;
+        if (c == 's' && parse_size(optarg, &n) && n < 3600)
             *sleep_s = (unsigned)n;
-        else if (c != 't' || strcmp(optarg, "true") != 0)
+        else
             return usage("invalid or unknown option '%s'", argv[optind - 1]), -1;
     }
     return optind;
@@ -428,17 +430,16 @@ int cmd_registry(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    bool insecure = false;
+    struct cli_registry_opts reg = {0};
     struct reg_cli rc = {0};
-    int first = global_options(argc, argv, &insecure, &rc.sleep_s);
+    int first = global_options(argc, argv, &reg, &rc.sleep_s);
     if (first < 0)
         return EXIT_USAGE;
     if (first >= argc)
         return usage("'registry' needs a command: ping, get-manifest, head-manifest, "
                      "put-manifest, get-blob, head-blob, put-blob, tags");
     struct gantry_error *err = NULL;
-    struct gantry_registry_opts o = {.insecure = insecure};
-    rc.client = gantry_registry_client_new(&o, &err);
+    rc.client = cli_registry_client(&reg, &err);
     if (!rc.client)
         return cli_fail(err);
     int r = dispatch(&rc, argc - first, argv + first);

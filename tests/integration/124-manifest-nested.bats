@@ -132,12 +132,17 @@ image linux/arm/v7" ]
     [ "$status" -eq 0 ]
     [[ "$stderr" == *"0 blobs uploaded (0 bytes), 0 mounted, 2 already present, 0 manifests written"* ]]
 
-    # gantry pull does not descend into a nested index from the list's tag;
-    # the nested index, by digest, pulls per platform.
+    # The nested index, by digest, pulls per platform; so does the list's
+    # tag, through the nested index (125-pull-nested.bats has more).
     export GANTRY_ROOT="$BATS_TEST_TMPDIR/pulled"
     run --separate-stderr "$GANTRY" pull --platform linux/arm64 "$REG/np/outer@$inner"
     [ "$status" -eq 0 ]
     d=$(jq -r '.manifests[] | select(.platform.architecture == "arm64") | .digest' <(raw "$REG/np/outer@$inner"))
+    [[ "$(busybox_machine "$GANTRY_ROOT" "$d")" == *aarch64* ]]
+    export GANTRY_ROOT="$BATS_TEST_TMPDIR/pulled-list"
+    run --separate-stderr "$GANTRY" pull --platform linux/arm64 "$list"
+    [ "$status" -eq 0 ]
+    [ -f "$(blob "$inner")" ] && [ -f "$(blob "$d")" ]
     [[ "$(busybox_machine "$GANTRY_ROOT" "$d")" == *aarch64* ]]
 }
 

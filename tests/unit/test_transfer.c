@@ -404,6 +404,100 @@ static void test_transfer__no_platform_message(void **state)
                        "platform)");
 }
 
+/* Nested indexes: digest sha256:<c>... served by nested_fetch from docs. */
+#define NESTED(c) "{\"mediaType\":\"" MT_IDX "\",\"digest\":\"" DIG(c) "\",\"size\":1}"
+
+struct fake_docs {
+    const char *const *map; /* digest, document, ... NULL */
+    int fetches;
+};
+
+static int nested_fetch(void *user, const char *digest, struct gantry_buf *out,
+                        struct gantry_error **err)
+{
+    struct fake_docs *f = user;
+    f->fetches++;
+    for (size_t i = 0; f->map[i]; i += 2) {
+        if (strcmp(f->map[i], digest) == 0) {
+            gantry_buf_reset(out);
+            return gantry_buf_addstr(out, f->map[i + 1]);
+        }
+    }
+    return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0, "no %s", digest);
+}
+
+/* Select spec in top through docs: the chosen digest's first character, '-' for an error. */
+static char nested_pick(const char *top_json, const char *const *map, const char *spec,
+                        int *fetches, size_t *n_chain, struct gantry_error **err)
+{
+    struct fake_docs f = {.map = map};
+    struct copy_nest n = {.fetch = nested_fetch, .user = &f, .name = "x:1"};
+    struct gantry_oci_index *top = parse_index(top_json);
+    _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
+    assert_int_equal(gantry_platform_parse(spec, strlen(spec), &want, NULL), 0);
+    struct copy_pick pick;
+    char got = '-';
+    if (copy_nest_select(&n, top, &want, &pick, err) == 0) {
+        got = pick.entry->digest[strlen("sha256:")];
+        *n_chain = pick.n_chain;
+    }
+    *fetches = f.fetches;
+    copy_nest_release(&n);
+    gantry_oci_index_free(top);
+    return got;
+}
+
+static void test_transfer__nested_select(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {DIG("a"), INDEX(E_ARM64 "," E_AMD64), NULL};
+    const char *top = INDEX(E_ARMV7 "," NESTED("a"));
+    int fetches;
+    size_t chain = 9;
+    /* An exact direct match: no request. */
+    assert_int_equal(nested_pick(top, docs, "linux/arm/v7", &fetches, &chain, NULL), '2');
+    assert_int_equal(fetches, 0);
+    assert_int_equal(chain, 0);
+    /* arm64 runs arm/v7, but the nested exact arm64 wins. */
+    assert_int_equal(nested_pick(top, docs, "linux/arm64", &fetches, &chain, NULL), '3');
+    assert_int_equal(fetches, 1);
+    assert_int_equal(chain, 1);
+    _cleanup_error_ struct gantry_error *err = NULL;
+    assert_int_equal(nested_pick(top, docs, "linux/s390x", &fetches, &chain, &err), '-');
+    assert_int_equal(err->code, GANTRY_E_NOT_FOUND);
+    assert_string_equal(
+        err->message,
+        "no linux/s390x image in x:1 (it has: linux/arm/v7, linux/arm64, linux/amd64)");
+}
+
+static void test_transfer__nested_cycle_and_depth(void **state)
+{
+    (void)state;
+    /* A lying source: b lists itself. */
+    static const char *const cycle[] = {DIG("b"), INDEX(NESTED("b")), NULL};
+    int fetches;
+    size_t chain;
+    _cleanup_error_ struct gantry_error *e1 = NULL;
+    assert_int_equal(nested_pick(INDEX(NESTED("b")), cycle, "linux/amd64", &fetches, &chain, &e1),
+                     '-');
+    assert_int_equal(e1->code, GANTRY_E_INVALID_ARG);
+    assert_string_equal(e1->message,
+                        "index cycle in 'x:1': " DIG("b") " lists itself or an index above it");
+    /* 4 levels below the top are read, a fifth is refused. */
+    static const char *const deep[] = {DIG("7"), INDEX(NESTED("8")), DIG("8"), INDEX(NESTED("9")),
+                                       DIG("9"), INDEX(NESTED("c")), DIG("c"), INDEX(NESTED("d")),
+                                       DIG("d"), INDEX(E_ARM64),     NULL};
+    assert_int_equal(nested_pick(INDEX(NESTED("8")), deep, "linux/arm64", &fetches, &chain, NULL),
+                     '3');
+    assert_int_equal(chain, 4);
+    _cleanup_error_ struct gantry_error *e2 = NULL;
+    assert_int_equal(nested_pick(INDEX(NESTED("7")), deep, "linux/arm64", &fetches, &chain, &e2),
+                     '-');
+    assert_int_equal(e2->code, GANTRY_E_UNSUPPORTED);
+    assert_string_equal(
+        e2->message, "indexes nested too deep in 'x:1': " DIG("d") " is more than 4 levels down");
+}
+
 static void test_transfer__blobs_larger_first(void **state)
 {
     (void)state;
@@ -439,6 +533,8 @@ int main(void)
         cmocka_unit_test(test_transfer__select_entry),
         cmocka_unit_test(test_transfer__entry_is_runnable),
         cmocka_unit_test(test_transfer__no_platform_message),
+        cmocka_unit_test(test_transfer__nested_select),
+        cmocka_unit_test(test_transfer__nested_cycle_and_depth),
         cmocka_unit_test(test_transfer__blobs_larger_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,8 @@ struct copy {
     char top_digest[GANTRY_DIGEST_MAX];
     struct gantry_oci_manifest **mans; /* the image manifests to copy */
     size_t n_mans;
+    struct copy_nest nest; /* nested indexes read: to choose platforms, or to copy */
+    bool copy_nested;      /* the indexes of nest go to the destination */
     struct copy_blobs blobs;
     atomic_size_t copied, present, mounted;
     atomic_uint_fast64_t bytes;
@@ -42,6 +44,15 @@ static void copy_release(struct copy *cp)
     for (size_t i = 0; i < cp->n_mans; i++)
         gantry_oci_manifest_free(cp->mans[i]);
     free(cp->mans);
+    copy_nest_release(&cp->nest);
+}
+
+/* copy_doc_fn of the nested indexes: from the source. */
+static int source_doc(void *user, const char *digest, struct gantry_buf *out,
+                      struct gantry_error **err)
+{
+    struct copy *cp = user;
+    return copy_end_doc(&cp->src, digest, out, err);
 }
 
 static int add_manifest(struct copy *cp, const struct gantry_buf *b, const char *mt,
@@ -55,15 +66,47 @@ static int add_manifest(struct copy *cp, const struct gantry_buf *b, const char 
     return 0;
 }
 
-/* A child of the index: from the source, or already at the destination. */
-static int plan_child(struct copy *cp, const struct gantry_oci_descriptor *d,
+static int plan_child(struct copy *cp, const struct gantry_oci_descriptor *d, size_t depth,
+                      struct gantry_error **err);
+
+/* A nested index of the source: its children, then it (once), at most COPY_NEST_MAX down. */
+static int plan_nested(struct copy *cp, const struct gantry_oci_descriptor *d, size_t depth,
+                       struct gantry_error **err)
+{
+    if (depth > COPY_NEST_MAX)
+        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
+                                "indexes nested too deep in '%s': %s is more than %d levels down",
+                                cp->src.name, d->digest, COPY_NEST_MAX);
+    for (size_t i = 0; i < cp->nest.n_read; i++)
+        if (strcmp(cp->nest.read[i]->digest, d->digest) == 0)
+            return 0;
+    _cleanup_buf_ struct gantry_buf b = GANTRY_BUF_INIT_CAP(GANTRY_MANIFEST_MAX);
+    if (copy_end_doc(&cp->src, d->digest, &b, err) < 0)
+        return -1;
+    struct gantry_oci_index *idx = gantry_oci_index_parse(b.data, b.len, d->media_type, err);
+    if (!idx)
+        return gantry_error_prefix(err, "index %s of '%s'", d->digest, cp->src.name);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < idx->n_manifests; i++)
+        rc = plan_child(cp, &idx->manifests[i], depth + 1, err);
+    cp->nest.read = xrealloc(cp->nest.read, (cp->nest.n_read + 1) * sizeof(*cp->nest.read));
+    cp->nest.read[cp->nest.n_read++] = idx;
+    cp->copy_nested = true;
+    return rc;
+}
+
+/* A child of an index DEPTH levels down: from the source, or already at the destination. */
+static int plan_child(struct copy *cp, const struct gantry_oci_descriptor *d, size_t depth,
                       struct gantry_error **err)
 {
-    int has = gantry_oci_is_manifest_type(d->media_type)
+    bool is_index = gantry_oci_is_index_type(d->media_type);
+    int has = is_index || gantry_oci_is_manifest_type(d->media_type)
                   ? copy_end_has(&cp->src, d->digest, true, err)
                   : 0;
     if (has < 0)
         return -1;
+    if (has && is_index)
+        return plan_nested(cp, d, depth, err);
     if (has) {
         _cleanup_buf_ struct gantry_buf b = GANTRY_BUF_INIT_CAP(GANTRY_MANIFEST_MAX);
         if (copy_end_doc(&cp->src, d->digest, &b, err) < 0)
@@ -73,26 +116,31 @@ static int plan_child(struct copy *cp, const struct gantry_oci_descriptor *d,
     has = copy_end_has(&cp->dst, d->digest, true, err);
     if (has != 0)
         return has < 0 ? -1 : 0;
-    _cleanup_free_ char *plat = copy_entry_platform_string(d);
+    _cleanup_free_ char *plat =
+        is_index ? xstrdup("a nested index") : copy_entry_platform_string(d);
     return gantry_error_set(
         err, GANTRY_E_NOT_FOUND, 0,
         "cannot copy '%s': %s (%s) is in neither the source nor the destination", cp->src.name,
         plat, d->digest);
 }
 
-/* The entries of idx the platforms choose, once each; -1 after an error. */
+/*
+ * The entries of idx the platforms choose (through nested indexes when idx
+ * has no direct match), once each; -1 after an error.
+ */
 static int select_entries(struct copy *cp, const struct gantry_oci_index *idx,
                           struct gantry_oci_index *out, struct gantry_error **err)
 {
+    cp->nest = (struct copy_nest){.fetch = source_doc, .user = cp, .name = cp->src.name};
     for (size_t i = 0; i < cp->o->n_platforms; i++) {
-        ssize_t k = copy_select_entry(idx, &cp->o->platforms[i]);
-        if (k < 0)
-            return copy_no_platform_error(idx, &cp->o->platforms[i], cp->src.name, err);
+        struct copy_pick pick;
+        if (copy_nest_select(&cp->nest, idx, &cp->o->platforms[i], &pick, err) < 0)
+            return -1;
         bool dup = false;
         for (size_t j = 0; j < out->n_manifests; j++)
-            dup = dup || strcmp(out->manifests[j].digest, idx->manifests[k].digest) == 0;
+            dup = dup || strcmp(out->manifests[j].digest, pick.entry->digest) == 0;
         if (!dup)
-            gantry_oci_index_add(out, &idx->manifests[k]);
+            gantry_oci_index_add(out, pick.entry);
     }
     return 0;
 }
@@ -105,7 +153,7 @@ static int plan_subset(struct copy *cp, const struct gantry_oci_index *idx,
     struct gantry_oci_index *sub = gantry_oci_index_new(idx->media_type);
     int rc = select_entries(cp, idx, sub, err);
     for (size_t i = 0; rc == 0 && i < sub->n_manifests; i++)
-        rc = plan_child(cp, &sub->manifests[i], err);
+        rc = plan_child(cp, &sub->manifests[i], 1, err);
     if (rc == 0 && cp->o->n_platforms == 1 && cp->n_mans == 0)
         rc = gantry_error_set(err, GANTRY_E_NOT_FOUND, 0, "manifest %s of '%s' is not local",
                               sub->manifests[0].digest, cp->src.name);
@@ -138,7 +186,7 @@ static int copy_plan(struct copy *cp, struct gantry_error **err)
     if (cp->o->n_platforms)
         rc = plan_subset(cp, idx, err);
     for (size_t i = 0; rc == 0 && !cp->o->n_platforms && i < idx->n_manifests; i++)
-        rc = plan_child(cp, &idx->manifests[i], err);
+        rc = plan_child(cp, &idx->manifests[i], 1, err);
     gantry_oci_index_free(idx);
     return rc;
 }
@@ -281,18 +329,32 @@ static int move_blob(void *ctx, size_t i, struct gantry_error **err)
     return 0;
 }
 
-/* Children the destination lacks (by digest), then the top under the name. */
+/* A document the destination lacks (by digest); *written counts it. */
+static int put_missing(struct copy *cp, const char *media_type, const char *data, size_t len,
+                       const char *digest, size_t *written, struct gantry_error **err)
+{
+    int has = copy_end_has(&cp->dst, digest, true, err);
+    if (has < 0)
+        return -1;
+    if (has)
+        return 0;
+    (*written)++;
+    return copy_end_put_doc(&cp->dst, media_type, data, len, digest, false, err);
+}
+
+/* Children the destination lacks, then nested indexes, then the top under the name. */
 static int copy_manifests(struct copy *cp, size_t *written, struct gantry_error **err)
 {
     for (size_t i = 0; gantry_oci_is_index_type(cp->top_mt) && i < cp->n_mans; i++) {
         const struct gantry_oci_manifest *m = cp->mans[i];
-        int has = copy_end_has(&cp->dst, m->digest, true, err);
-        if (has < 0)
+        if (put_missing(cp, m->media_type, m->raw, m->raw_len, m->digest, written, err) < 0)
             return -1;
-        if (!has && copy_end_put_doc(&cp->dst, m->media_type, m->raw, m->raw_len, m->digest, false,
-                                     err) < 0)
+    }
+    /* Each after the indexes it lists, so that a registry knows them all. */
+    for (size_t i = 0; cp->copy_nested && i < cp->nest.n_read; i++) {
+        const struct gantry_oci_index *x = cp->nest.read[i];
+        if (put_missing(cp, x->media_type, x->raw, x->raw_len, x->digest, written, err) < 0)
             return -1;
-        *written += has ? 0 : 1;
     }
     (*written)++;
     return copy_end_put_doc(&cp->dst, cp->top_mt, cp->top.data, cp->top.len, cp->top_digest, true,

@@ -24,6 +24,11 @@ struct pull {
     struct gantry_registry_manifest top;
     struct gantry_oci_manifest **mans; /* the image manifests to store */
     size_t n_mans;
+    struct copy_nest nest; /* nested indexes read */
+    /* The nested indexes to store (borrowed from nest), each after those it lists. */
+    const struct gantry_oci_index *docs[COPY_NEST_MAX];
+    size_t n_docs;
+    bool all_docs; /* --all-platforms: every index of nest */
     struct copy_blobs blobs;
     size_t blobs_done; /* blobs fetched before the parallel part */
     atomic_size_t copied, present;
@@ -39,6 +44,7 @@ static void pull_release(struct pull *p)
     for (size_t i = 0; i < p->n_mans; i++)
         gantry_oci_manifest_free(p->mans[i]);
     free(p->mans);
+    copy_nest_release(&p->nest);
 }
 
 static void cleanup_writerp(struct gantry_store_blob_writer **w)
@@ -101,18 +107,42 @@ static int fetch_blob(void *ctx, size_t i, struct gantry_error **err)
     return 0;
 }
 
-/* GET an image manifest by digest and keep it parsed for later. */
-static int fetch_child(struct pull *p, const struct gantry_oci_descriptor *d,
-                       struct gantry_error **err)
+/* GET a document of the repository by digest. */
+static int get_by_digest(struct pull *p, const char *digest, struct gantry_registry_manifest *m,
+                         struct gantry_error **err)
 {
     _cleanup_ref_ struct gantry_ref r = GANTRY_REF_INIT;
     gantry_ref_copy(&r, &p->ref);
     free(r.tag);
     free(r.digest);
     r.tag = NULL;
-    r.digest = xstrdup(d->digest);
+    r.digest = xstrdup(digest);
+    return gantry_registry_get_manifest(p->c, &r, m, err);
+}
+
+/* copy_doc_fn of the nested indexes: GET by digest (verified). */
+static int fetch_doc(void *user, const char *digest, struct gantry_buf *out,
+                     struct gantry_error **err)
+{
     struct gantry_registry_manifest m = GANTRY_REGISTRY_MANIFEST_INIT;
-    if (gantry_registry_get_manifest(p->c, &r, &m, err) < 0)
+    if (get_by_digest(user, digest, &m, err) < 0)
+        return -1;
+    gantry_buf_reset(out);
+    int rc = gantry_buf_add(out, m.data, m.len);
+    gantry_registry_manifest_release(&m);
+    return rc < 0 ? gantry_error_set(err, GANTRY_E_TOO_LARGE, 0, "index %s is too large", digest)
+                  : 0;
+}
+
+/* GET an image manifest by digest and keep it parsed for later (once). */
+static int fetch_child(struct pull *p, const struct gantry_oci_descriptor *d,
+                       struct gantry_error **err)
+{
+    for (size_t i = 0; i < p->n_mans; i++)
+        if (strcmp(p->mans[i]->digest, d->digest) == 0)
+            return 0;
+    struct gantry_registry_manifest m = GANTRY_REGISTRY_MANIFEST_INIT;
+    if (get_by_digest(p, d->digest, &m, err) < 0)
         return -1;
     struct gantry_oci_manifest *man = gantry_oci_manifest_parse(m.data, m.len, d->media_type, err);
     gantry_registry_manifest_release(&m);
@@ -134,6 +164,42 @@ static int want_platform(const struct pull *p, struct gantry_platform *want,
     return gantry_platform_host(want, err);
 }
 
+/* The image manifests of idx, all of them. */
+static int fetch_all_children(struct pull *p, const struct gantry_oci_index *idx,
+                              struct gantry_error **err)
+{
+    for (size_t i = 0; i < idx->n_manifests; i++)
+        if (gantry_oci_is_manifest_type(idx->manifests[i].media_type) &&
+            fetch_child(p, &idx->manifests[i], err) < 0)
+            return -1;
+    return 0;
+}
+
+/* --all-platforms: every image manifest, nested indexes included. */
+static int plan_all(struct pull *p, const struct gantry_oci_index *idx, struct gantry_error **err)
+{
+    if (copy_nest_read_all(&p->nest, idx, err) < 0 || fetch_all_children(p, idx, err) < 0)
+        return -1;
+    for (size_t i = 0; i < p->nest.n_read; i++)
+        if (fetch_all_children(p, p->nest.read[i], err) < 0)
+            return -1;
+    p->all_docs = true;
+    return 0;
+}
+
+/* One platform: the best entry, through nested indexes when idx has none. */
+static int plan_one(struct pull *p, const struct gantry_oci_index *idx, struct gantry_error **err)
+{
+    _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
+    struct copy_pick pick;
+    if (want_platform(p, &want, err) < 0 || copy_nest_select(&p->nest, idx, &want, &pick, err) < 0)
+        return -1;
+    for (size_t i = 0; i < pick.n_chain; i++)
+        p->docs[i] = pick.chain[pick.n_chain - 1 - i];
+    p->n_docs = pick.n_chain;
+    return fetch_child(p, pick.entry, err);
+}
+
 /* An index: fetch the child manifests to pull. */
 static int plan_index(struct pull *p, struct gantry_error **err)
 {
@@ -141,22 +207,8 @@ static int plan_index(struct pull *p, struct gantry_error **err)
         gantry_oci_index_parse(p->top.data, p->top.len, p->top.media_type, err);
     if (!idx)
         return gantry_error_prefix(err, "index of '%s'", p->name);
-    int rc = 0;
-    if (p->o->all_platforms) {
-        for (size_t i = 0; rc == 0 && i < idx->n_manifests; i++)
-            if (gantry_oci_is_manifest_type(idx->manifests[i].media_type))
-                rc = fetch_child(p, &idx->manifests[i], err);
-    } else {
-        _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
-        ssize_t best = -1;
-        rc = want_platform(p, &want, err);
-        if (rc == 0)
-            best = copy_select_entry(idx, &want);
-        if (rc == 0 && best < 0)
-            rc = copy_no_platform_error(idx, &want, p->name, err);
-        if (rc == 0)
-            rc = fetch_child(p, &idx->manifests[best], err);
-    }
+    p->nest = (struct copy_nest){.fetch = fetch_doc, .user = p, .name = p->name};
+    int rc = p->o->all_platforms ? plan_all(p, idx, err) : plan_one(p, idx, err);
     gantry_oci_index_free(idx);
     return rc;
 }
@@ -227,7 +279,19 @@ static int store_doc(struct pull *p, const char *data, size_t len, const char *w
     return 0;
 }
 
-/* The blobs, then the manifests, then the name. */
+/* The nested indexes, each after those it lists. */
+static int store_nested(struct pull *p, struct gantry_error **err)
+{
+    size_t n = p->all_docs ? p->nest.n_read : p->n_docs;
+    for (size_t i = 0; i < n; i++) {
+        const struct gantry_oci_index *x = p->all_docs ? p->nest.read[i] : p->docs[i];
+        if (store_doc(p, x->raw, x->raw_len, x->digest, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The blobs, then the manifests, then the nested indexes, then the name. */
 static int pull_store(struct pull *p, struct gantry_transfer_result *out, struct gantry_error **err)
 {
     for (size_t i = 0; i < p->n_mans; i++)
@@ -238,7 +302,7 @@ static int pull_store(struct pull *p, struct gantry_transfer_result *out, struct
     for (size_t i = 0; is_index && i < p->n_mans; i++)
         if (store_doc(p, p->mans[i]->raw, p->mans[i]->raw_len, p->mans[i]->digest, err) < 0)
             return -1;
-    if (store_doc(p, p->top.data, p->top.len, p->top.digest, err) < 0)
+    if (store_nested(p, err) < 0 || store_doc(p, p->top.data, p->top.len, p->top.digest, err) < 0)
         return -1;
     struct gantry_oci_descriptor old = GANTRY_OCI_DESCRIPTOR_INIT;
     out->changed = gantry_store_ref_get(p->s, p->name, &old, NULL) < 0 ||
@@ -248,7 +312,8 @@ static int pull_store(struct pull *p, struct gantry_transfer_result *out, struct
     gantry_oci_descriptor_init(&d, p->top.media_type, p->top.digest, (int64_t)p->top.len);
     int rc = gantry_store_ref_set(p->s, p->name, &d, err);
     gantry_oci_descriptor_release(&d);
-    out->manifests_copied = p->n_mans + (is_index ? 1 : 0);
+    out->manifests_copied =
+        p->n_mans + (is_index ? 1 : 0) + (p->all_docs ? p->nest.n_read : p->n_docs);
     return rc;
 }
 
