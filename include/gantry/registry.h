@@ -350,6 +350,11 @@ struct gantry_registry_fetch_opts {
     long connect_timeout_ms; /* 0: 30000 */
     long low_speed_time_s;   /* abort below 1 KiB/s for this long; 0: 30 */
     const char *user_agent;  /* NULL: "gantry/<version>" */
+    /* A conditional GET (either may be NULL): sent as If-None-Match and
+     * If-Modified-Since on every hop; a 304 answer then ends the fetch
+     * with out->not_modified set and nothing written. No CR/LF allowed. */
+    const char *if_none_match;
+    const char *if_modified_since;
 };
 
 /* What a fetch learnt. Strings owned; release with gantry_registry_fetch_result_release. */
@@ -359,7 +364,10 @@ struct gantry_registry_fetch_result {
     /* The Content-Disposition filename (filename* preferred), as the
      * server sent it: untrusted, may hold "/" or ".."; NULL when absent. */
     char *filename;
-    uint64_t size; /* bytes handed to write */
+    uint64_t size;     /* bytes handed to write */
+    bool not_modified; /* 304 to a conditional GET: no body was written */
+    char *etag;        /* the ETag header as sent (no control characters), or NULL */
+    char *modified;    /* the Last-Modified header as sent, or NULL */
 };
 
 /*
@@ -368,7 +376,9 @@ struct gantry_registry_fetch_result {
  * http_proxy, https_proxy, no_proxy). Redirects are followed, at most 10
  * hops, only to http(s) URLs and never from https to plain http; user
  * credentials of the URL go as Basic auth to its own origin only. *out
- * (zeroed first) is the caller's to release, also after a failure. Every
+ * (zeroed first) is the caller's to release, also after a failure. With
+ * o->if_none_match or o->if_modified_since, a 304 answer succeeds with
+ * out->not_modified (the caller still has the content). Every
  * URL in a message has its password redacted. Errors: GANTRY_E_INVALID_ARG
  * (not an http(s) URL), GANTRY_E_DENIED (a refused redirect),
  * GANTRY_E_NOT_FOUND (404), GANTRY_E_UNAUTHORIZED (401), GANTRY_E_NETWORK

@@ -2,8 +2,10 @@
 # gantry build: ADD of http(s) URLs (bad-inputs.md D13-D17) against a tiny
 # scripted server on 127.0.0.1 (addurl-server.py): naming from the URL path
 # or Content-Disposition, files stored as is with mode 0600 and the
-# Last-Modified time, --checksum, redirects, 404, git sources refused, and
-# credentials in URLs redacted everywhere.
+# Last-Modified time, --checksum, redirects, 404, git sources refused,
+# credentials in URLs redacted everywhere, and the download cache (steps
+# keyed by --checksum, conditional requests answered 304), with every
+# request the server saw checked in its requests.log.
 
 bats_require_minimum_version 1.5.0
 
@@ -43,14 +45,17 @@ json() {
     cat "$(blob "$1")"
 }
 
-# build_ok DOCKERFILE-TEXT: build as demo/u:1; sets MAN and CFG.
+# build_ok DOCKERFILE-TEXT [BUILD-OPTION...]: build as demo/u:1 (plain
+# progress); sets MAN, CFG and LAYERS (the layer digests: the manifest
+# also depends on the build's time), the step lines of stderr in $stderr.
 build_ok() {
     printf '%b' "$1" >"$CTX/Dockerfile"
-    run --separate-stderr "$GANTRY" build -t demo/u:1 "$CTX"
+    run --separate-stderr "$GANTRY" build --progress plain "${@:2}" -t demo/u:1 "$CTX"
     echo "$stderr"
     [ "$status" -eq 0 ]
     MAN=$(digest_of docker.io/demo/u:1)
     CFG=$(json "$MAN" | jq -r .config.digest)
+    LAYERS=$(json "$MAN" | jq -c '[.layers[].digest]')
 }
 
 # build_fails DOCKERFILE-TEXT EXPECTED-STDERR: exit 1, that message, demo/bad:1 not set.
@@ -166,4 +171,123 @@ layer_file() {
 @test "add url: COPY refuses a URL source" {
     build_fails "FROM scratch\nCOPY $URL/hello.txt /x\n" \
         "Dockerfile:2: COPY failed: source can't be a URL for COPY: '$URL/hello.txt'"
+}
+
+# requests: the server's log since the last clear_requests, one
+# "METHOD PATH STATUS INM IMS AUTH" line per request.
+clear_requests() {
+    : >"$SRV/requests.log"
+}
+requests() {
+    cat "$SRV/requests.log"
+}
+
+@test "add url cache: with --checksum a rebuild makes no request; --no-cache downloads" {
+    df="FROM scratch\nADD --checksum=$HELLO_SUM $URL/hello.txt /d/\n"
+    clear_requests
+    build_ok "$df"
+    first=$LAYERS
+    [ "$(requests | cut -d' ' -f1-5)" = "GET /hello.txt 200 - -" ]
+    clear_requests
+    build_ok "$df"
+    [[ $stderr == *"ADD --checksum=$HELLO_SUM $URL/hello.txt /d/"*"CACHED"* ]]
+    [ "$(requests)" = "" ]
+    [ "$LAYERS" = "$first" ]
+    clear_requests
+    build_ok "$df" --no-cache
+    [[ $stderr != *CACHED* ]]
+    [ "$(requests | cut -d' ' -f1-5)" = "GET /hello.txt 200 - -" ]
+    [ "$LAYERS" = "$first" ]
+}
+
+@test "add url cache: a checksum step with a new destination asks again, and a 304 gives the same bytes" {
+    clear_requests
+    build_ok "FROM scratch\nADD --checksum=$HELLO_SUM $URL/hello.txt /a\n"
+    clear_requests
+    build_ok "FROM scratch\nADD --checksum=$HELLO_SUM $URL/hello.txt /b\n"
+    run requests
+    [ "${#lines[@]}" -eq 1 ]
+    [[ ${lines[0]} == "GET /hello.txt 304 \""*"\" "*" -" ]]
+    [ "$(layer_file 0 b)" = hello ]
+    run layer 0
+    [ "$output" = "-rw------- 0/0 6 2021-03-04 05:06:07 b" ]
+    bad=sha256:$(printf '0%.0s' $(seq 64))
+    build_fails "FROM scratch\nADD --checksum=$bad $URL/hello.txt /c\n" \
+        "Dockerfile:2: ADD failed: checksum mismatch for '$URL/hello.txt': got $HELLO_SUM, want $bad"
+}
+
+@test "add url cache: without --checksum a rebuild sends one conditional request, a 304 is CACHED" {
+    df="FROM scratch\nADD $URL/hello.txt /d/\nADD $URL/lm/hello.txt /lm\n"
+    clear_requests
+    build_ok "$df"
+    first=$LAYERS
+    [ "$(requests | cut -d' ' -f1-5)" = "GET /hello.txt 200 - -
+GET /lm/hello.txt 200 - -" ]
+    clear_requests
+    build_ok "$df"
+    run requests
+    echo "$output"
+    [ "${#lines[@]}" -eq 2 ]
+    # An ETag is asked with If-None-Match, a Last-Modified alone with If-Modified-Since.
+    [[ ${lines[0]} == "GET /hello.txt 304 \""*"\" Thu,_04_Mar_2021_05:06:07_GMT -" ]]
+    [ "${lines[1]}" = "GET /lm/hello.txt 304 - Thu,_04_Mar_2021_05:06:07_GMT -" ]
+    [ "$(grep -c '^#[0-9]* CACHED$' <<<"$stderr")" -eq 2 ]
+    [ "$LAYERS" = "$first" ]
+    clear_requests
+    build_ok "$df" --no-cache
+    [ "$(requests | cut -d' ' -f1-5)" = "GET /hello.txt 200 - -
+GET /lm/hello.txt 200 - -" ]
+    [ "$LAYERS" = "$first" ]
+}
+
+@test "add url cache: a changed resource is downloaded again and the layer changes" {
+    f=$SRV/files/chg-$BATS_TEST_NUMBER.txt
+    echo one >"$f"
+    touch -d '2021-03-04 05:06:07 UTC' "$f"
+    df="FROM scratch\nADD $URL/${f##*/} /f\n"
+    build_ok "$df"
+    first=$LAYERS
+    [ "$(layer_file 0 f)" = one ]
+    echo two >"$f"
+    touch -d '2021-03-04 05:06:07 UTC' "$f" # same time: only the ETag tells
+    clear_requests
+    build_ok "$df"
+    run requests
+    [ "${#lines[@]}" -eq 1 ]
+    [[ ${lines[0]} == "GET /${f##*/} 200 \""*"\" "*" -" ]]
+    [[ $stderr != *CACHED* ]]
+    [ "$(layer_file 0 f)" = two ]
+    [ "$LAYERS" != "$first" ]
+    # The new response is what the next build asks about.
+    clear_requests
+    build_ok "$df"
+    [[ "$(requests)" == "GET /${f##*/} 304 "* ]]
+    [ "$(layer_file 0 f)" = two ]
+}
+
+@test "add url cache: a URL with credentials is asked again with them, and no password is written" {
+    auth=http://user:token@127.0.0.1:${URL##*:}
+    df="FROM scratch\nADD $auth/auth/hello.txt /a\n"
+    build_ok "$df"
+    clear_requests
+    build_ok "$df"
+    [[ "$(requests)" == "GET /auth/hello.txt 304 \""*"\" "*" Basic "* ]]
+    [[ $stderr == *CACHED* ]]
+    ! grep -rq token "$GANTRY_ROOT"
+    # A record is kept, under the URL without its user info.
+    grep -rq "^url http://127.0.0.1:${URL##*:}/auth/hello.txt$" "$GANTRY_ROOT/cache/url"
+    # Wrong credentials: the server's 401 stands, whatever was recorded.
+    build_fails "FROM scratch\nADD http://user:wrong@127.0.0.1:${URL##*:}/auth/hello.txt /a\n" \
+        "Dockerfile:2: ADD failed: GET 'http://user:xxxxx@127.0.0.1:${URL##*:}/auth/hello.txt': HTTP 401"
+}
+
+@test "add url cache: a record whose blob was pruned is a plain download" {
+    df="FROM scratch\nADD $URL/hello.txt /d/\n"
+    build_ok "$df"
+    "$GANTRY" rmi demo/u:1 >/dev/null
+    "$GANTRY" prune >/dev/null
+    [ -z "$(ls "$GANTRY_ROOT/cache/url" 2>/dev/null)" ]
+    clear_requests
+    build_ok "$df"
+    [ "$(requests | cut -d' ' -f1-5)" = "GET /hello.txt 200 - -" ]
 }

@@ -146,6 +146,15 @@ void build_cache_put(struct build_cache *c, const char *key,
                      const struct gantry_oci_descriptor *desc, const char *diff_id);
 
 /*
+ * Other records of the cache ("ns/<64 hex>", url.c): get appends the
+ * record name to out (false when absent, unreadable, or with --no-cache);
+ * put replaces it atomically under the store's shared lock, as step
+ * records (best effort: a warning).
+ */
+bool build_cache_record_get(struct build_cache *c, const char *name, struct gantry_buf *out);
+void build_cache_record_put(struct build_cache *c, const char *name, const void *data, size_t len);
+
+/*
  * Make one key at a time: begin waits while another thread has key in
  * flight (key is borrowed until end), so the second finds the record.
  */
@@ -257,6 +266,19 @@ int build_stage_init_image(struct build_stage *st, const char *ref, const struct
 int build_stage_has_dir(struct build_stage *st, const char *path,
                         struct gantry_error **err) GANTRY_WUR;
 
+/*
+ * Wildcard sources (glob.c): the paths under root (relative, cleaned,
+ * sorted) that pattern (a cleaned relative path; "*", "?", "[...]" within
+ * a segment and "**" for any number of directories, Docker's pattern
+ * rules) matches. The tree is walked from the pattern's literal leading
+ * directories without following symbolic links; a matched directory is
+ * not descended. *items: free with build_glob_free. Errors: an invalid
+ * pattern (GANTRY_E_INVALID_ARG), a tree nested too deep.
+ */
+int build_glob(const char *root, const char *pattern, char ***items, size_t *n,
+               struct gantry_error **err) GANTRY_WUR;
+void build_glob_free(char **items, size_t n);
+
 /* Remove a directory tree (best effort). */
 void build_rm_rf(const char *dir);
 
@@ -297,17 +319,26 @@ char *build_url_filename(const char *url, const char *disposition);
 /* Redact the passwords of URLs in (*err)->message (D17); err may be NULL. */
 void build_error_redact(struct gantry_error **err);
 
-/* ADD <url> (url.c): download into a file of tmpdir; see docs/build.md. */
+/*
+ * ADD <url> (url.c): download into a store blob, or, when the URL's record
+ * has validators and the server answers 304, take the recorded blob; see
+ * docs/build.md.
+ */
 struct build_url_file {
-    char *path;    /* the downloaded file (under the job's tmpdir) */
+    char *path;    /* the downloaded content: a blob file of the store */
     char *name;    /* build_url_filename() */
     int64_t mtime; /* Last-Modified clamped, else the build's created time */
     uint64_t size;
 };
 int build_url_fetch(struct build_stage *st, const char *url, const char *checksum,
-                    const char *tmpdir, struct build_url_file *out,
-                    struct gantry_error **err) GANTRY_WUR;
+                    struct build_url_file *out, struct gantry_error **err) GANTRY_WUR;
 void build_url_file_release(struct build_url_file *f);
+
+/* url without its user info ("user:password@"): what keys a download. Caller frees. */
+char *build_url_key_form(const char *url);
+
+/* prune (cache.c): a download record ("url/<hex>" at path) that parses and whose blob is in s. */
+bool build_url_record_live(struct gantry_store *s, const char *name, const char *path);
 
 /*
  * build.c: set up c for opts as gantry_build does (context, Dockerfile

@@ -405,6 +405,18 @@ void build_cache_put(struct build_cache *c, const char *key,
     (void)record_write(c->store, name, rec, strlen(rec));
 }
 
+/* ---- other records (url.c: downloads by URL) ---- */
+
+bool build_cache_record_get(struct build_cache *c, const char *name, struct gantry_buf *out)
+{
+    return !c->no_cache && gantry_store_cache_get(c->store, name, out, NULL) == 0;
+}
+
+void build_cache_record_put(struct build_cache *c, const char *name, const void *data, size_t len)
+{
+    (void)record_write(c->store, name, data, len);
+}
+
 /* ---- keys in flight ---- */
 
 static size_t flight_find(const struct build_cache *c, const char *key)
@@ -514,14 +526,19 @@ int gantry_build_cache_prune(struct gantry_store *s, bool all,
 {
     struct prune_ns steps = {.ns = "step", .live = step_record_live};
     struct prune_ns stats = {.ns = "stat", .live = stat_record_live};
+    struct prune_ns urls = {.ns = "url", .live = build_url_record_live};
     _cleanup_close_ int lock = cache_lock(s, LOCK_EX, err);
     int rc = lock < 0 ? -1 : prune_dir(s, all, &steps, err);
     if (rc == 0)
         rc = prune_dir(s, all, &stats, err);
+    if (rc == 0)
+        rc = prune_dir(s, all, &urls, err);
+    /* Download records (url.c) count as step records: both name a blob. */
     if (out)
-        *out = (struct gantry_build_cache_prune_stats){.steps_deleted = steps.deleted,
-                                                       .steps_kept = steps.kept,
-                                                       .stats_deleted = stats.deleted,
-                                                       .stats_kept = stats.kept};
+        *out =
+            (struct gantry_build_cache_prune_stats){.steps_deleted = steps.deleted + urls.deleted,
+                                                    .steps_kept = steps.kept + urls.kept,
+                                                    .stats_deleted = stats.deleted,
+                                                    .stats_kept = stats.kept};
     return rc < 0 ? gantry_error_prefix(err, "prune build cache") : 0;
 }

@@ -22,6 +22,7 @@ struct copy_job {
     const char *root; /* absolute directory the sources are in */
     const char *from; /* --from value, NULL: the build context */
     bool add;
+    bool parents; /* COPY --parents: sources keep their directories */
     bool chown;
     uint32_t uid, gid;
     bool chmod;
@@ -189,46 +190,120 @@ static int not_found(struct copy_job *j, const char *arg, struct gantry_error **
                             "%s failed: '%s' not found in build context", j->what, arg);
 }
 
-/* Expand a glob source into the matching context paths (ignored ones dropped). */
-static int glob_source(struct copy_job *j, const char *rel, const char *dest, bool dest_dir,
-                       struct gantry_error **err)
+/* The source paths a wildcard matches, sorted (.dockerignore not applied yet). */
+static int glob_matches(struct copy_job *j, const char *rel, char ***items, size_t *n,
+                        struct gantry_error **err)
 {
+    if (j->parents || strstr(rel, "**"))
+        return build_glob(j->root, rel, items, n, err);
     _cleanup_free_ char *pat = xasprintf("%s/%s", j->root, rel);
     glob_t g = {0};
-    int rc = 0;
-    size_t found = 0;
-    /* Sorted, so that the layer does not depend on directory order. */
+    *items = NULL;
+    *n = 0;
     if (glob(pat, 0, NULL, &g) == 0) {
         size_t skip = strlen(j->root) + 1;
+        *items = xcalloc(g.gl_pathc + 1, sizeof **items);
         for (size_t i = 0; i < g.gl_pathc; i++)
-            found += !ignored(j, g.gl_pathv[i] + skip);
-        /* As Docker: several matches need a directory destination; one
-         * match is copied to the destination path itself. */
-        if (found > 1 && !dest_dir)
-            rc = gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
-                                  "When using %s with more than one source file, the "
-                                  "destination must be a directory and end with a /",
-                                  j->what);
-        for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
-            const char *r = g.gl_pathv[i] + skip;
-            if (!ignored(j, r))
-                rc = add_source(j, r, dest, dest_dir, err);
-        }
+            (*items)[(*n)++] = xstrdup(g.gl_pathv[i] + skip);
     }
     globfree(&g);
+    return 0;
+}
+
+/*
+ * COPY --parents: the source rel (under prefix, the part before a "/./"
+ * pivot, "." without one) goes to dest/<rel after prefix>; the directories
+ * in between are copied with their own modes and times.
+ */
+static int parents_source(struct copy_job *j, const char *rel, const char *prefix, const char *dest,
+                          struct gantry_error **err)
+{
+    size_t pl = strcmp(prefix, ".") == 0 ? 0 : strlen(prefix) + (strcmp(rel, prefix) != 0);
+    const char *part = rel + pl;
+    _cleanup_free_ char *p = xstrdup(part);
+    for (char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        _cleanup_free_ char *r = pl ? xasprintf("%s/%s", prefix, p) : xstrdup(p);
+        _cleanup_free_ char *src = build_path_in_root(j->root, r);
+        _cleanup_free_ char *t = *dest ? xasprintf("%s/%s", dest, p) : xstrdup(p);
+        struct stat sb;
+        if (src && lstat(src, &sb) == 0 && S_ISDIR(sb.st_mode))
+            add_entry(j, t, src, &sb);
+        *s = '/';
+    }
+    _cleanup_free_ char *target =
+        *part ? (*dest ? xasprintf("%s/%s", dest, part) : xstrdup(part)) : xstrdup(dest);
+    return add_source(j, rel, target, !*part, err);
+}
+
+/* One named or matched source: at dest, or under --parents (prefix set) below it. */
+static int place_source(struct copy_job *j, const char *rel, const char *prefix, const char *dest,
+                        bool dest_dir, struct gantry_error **err)
+{
+    if (prefix)
+        return parents_source(j, rel, prefix, dest, err);
+    return add_source(j, rel, dest, dest_dir, err);
+}
+
+/* Expand a glob source into the matching paths (ignored ones dropped). */
+static int glob_source(struct copy_job *j, const char *rel, const char *prefix, const char *dest,
+                       bool dest_dir, struct gantry_error **err)
+{
+    char **items = NULL;
+    size_t n = 0, found = 0;
+    if (glob_matches(j, rel, &items, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        found += !ignored(j, items[i]);
+    int rc = 0;
+    /* As Docker: several matches need a directory destination; one
+     * match is copied to the destination path itself. */
+    if (found > 1 && !dest_dir)
+        rc = gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                              "When using %s with more than one source file, the "
+                              "destination must be a directory and end with a /",
+                              j->what);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!ignored(j, items[i]))
+            rc = place_source(j, items[i], prefix, dest, dest_dir, err);
+    build_glob_free(items, n);
     if (rc == 0 && !found)
         return not_found(j, rel, err);
     return rc;
+}
+
+/* --parents: the cleaned part of arg before its "/./" pivot ("." without one). */
+static int parents_prefix(struct copy_job *j, const char *arg, char **prefix,
+                          struct gantry_error **err)
+{
+    const char *pivot = strstr(arg, "/./");
+    _cleanup_free_ char *raw = pivot ? xstrndup(arg, (size_t)(pivot - arg)) : xstrdup(".");
+    if (has_glob(raw))
+        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
+                                "%s failed: wildcards before the '/./' of --parents are not "
+                                "supported: '%s'",
+                                j->what, arg);
+    *prefix = build_context_path(raw, strlen(raw));
+    if (!*prefix)
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "%s failed: forbidden path outside the build context: '%s'",
+                                j->what, arg);
+    return 0;
+}
+
+static bool path_under(const char *rel, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strcmp(prefix, ".") == 0 ||
+           (strncmp(rel, prefix, n) == 0 && (rel[n] == '\0' || rel[n] == '/'));
 }
 
 /* ADD <url>: a file downloaded, stored as is (never extracted), 0600. */
 static int url_source(struct copy_job *j, const char *url, const char *dest, bool dest_dir,
                       struct gantry_error **err)
 {
-    if (make_tmpdir(j, err) < 0)
-        return -1;
     struct build_url_file f;
-    if (build_url_fetch(j->st, url, j->checksum, j->tmpdir, &f, err) < 0) {
+    if (build_url_fetch(j->st, url, j->checksum, &f, err) < 0) {
         build_url_file_release(&f);
         return gantry_error_prefix(err, "ADD failed");
     }
@@ -273,18 +348,25 @@ static int one_source(struct copy_job *j, const char *arg, const char *dest, boo
                                 "ADD failed: --checksum can only be used with an http(s) "
                                 "source, not '%s'",
                                 arg);
+    _cleanup_free_ char *prefix = NULL;
+    if (j->parents && parents_prefix(j, arg, &prefix, err) < 0)
+        return -1;
     _cleanup_free_ char *rel = build_context_path(arg, strlen(arg));
     if (!rel)
         return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
                                 "%s failed: forbidden path outside the build context: '%s'",
                                 j->what, arg);
+    if (prefix && !path_under(rel, prefix))
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "%s failed: --parents source leaves its '/./' directory: '%s'",
+                                j->what, arg);
     if (has_glob(rel))
-        return glob_source(j, rel, dest, dest_dir, err);
+        return glob_source(j, rel, prefix, dest, dest_dir, err);
     _cleanup_free_ char *full = build_path_in_root(j->root, rel);
     struct stat sb;
     if (ignored(j, rel) || !full || lstat(full, &sb) < 0)
         return not_found(j, arg, err);
-    return add_source(j, rel, dest, dest_dir, err);
+    return place_source(j, rel, prefix, dest, dest_dir, err);
 }
 
 /* The /etc/passwd and /etc/group of the stage, for --chown names. */
@@ -456,9 +538,7 @@ static int setup_extra_flags(struct copy_job *j, struct gantry_error **err)
     const char *sum = gantry_dockerfile_flag(j->in, "checksum");
     const char *parents = gantry_dockerfile_flag(j->in, "parents");
     const char *keep_git = gantry_dockerfile_flag(j->in, "keep-git-dir");
-    if (parents && strcmp(parents, "true") == 0)
-        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
-                                "COPY --parents is not supported yet");
+    j->parents = parents && strcmp(parents, "true") == 0;
     if (gantry_dockerfile_flag(j->in, "unpack"))
         return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0, "ADD --unpack is not supported yet");
     if (j->add && keep_git && strcmp(keep_git, "true") == 0)
@@ -554,6 +634,7 @@ static int copy_sources(struct copy_job *j, struct gantry_error **err)
     bool dest_dir = false;
     _cleanup_free_ char *dest =
         build_dest_path(j->st->config->config.working_dir, dest_x, &dest_dir);
+    dest_dir = dest_dir || j->parents; /* --parents always copies into a directory */
     if (in->n_args > 2 && !dest_dir)
         return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
                                 "%s:%zu: When using %s with more than one source file, the "
@@ -595,8 +676,12 @@ static void key_layers(struct gantry_hasher *h, const struct gantry_oci_descript
         key_str(h, l[i].digest);
 }
 
-/* Each flag expanded, then every source expanded: false when one is not content-addressed. */
-static bool key_words(struct copy_job *j, struct gantry_hasher *h)
+/*
+ * Each flag expanded, then every source expanded: false when one is not
+ * content-addressed. urls: every source must be a URL (keyed without its
+ * user info), else none may be.
+ */
+static bool key_words(struct copy_job *j, struct gantry_hasher *h, bool urls)
 {
     const struct gantry_dockerfile_instruction *in = j->in;
     for (size_t i = 0; i < in->n_flags; i++) {
@@ -609,9 +694,10 @@ static bool key_words(struct copy_job *j, struct gantry_hasher *h)
     for (size_t i = 0; i + 1 < in->n_args; i++) {
         _cleanup_free_ char *v = NULL;
         if (gantry_dockerfile_heredoc_for(in, in->args[i]) ||
-            build_stage_expand(j->st, in, in->args[i], &v, NULL) < 0 || build_is_url(v))
+            build_stage_expand(j->st, in, in->args[i], &v, NULL) < 0 || build_is_url(v) != urls)
             return false;
-        key_str(h, v);
+        _cleanup_free_ char *k = urls ? build_url_key_form(v) : NULL;
+        key_str(h, k ? k : v);
     }
     _cleanup_free_ char *dest_x = NULL;
     if (build_stage_expand(j->st, in, in->args[in->n_args - 1], &dest_x, NULL) < 0)
@@ -622,6 +708,30 @@ static bool key_words(struct copy_job *j, struct gantry_hasher *h)
     key_str(h, dest);
     key_str(h, dest_dir ? "dir" : "file");
     return true;
+}
+
+/* A step key's hasher, fed with what every such key covers. */
+static struct gantry_hasher *key_begin(const struct copy_job *j, const char *version)
+{
+    const struct build_ctx *ctx = j->st->ctx;
+    struct gantry_hasher *h = gantry_hasher_new(GANTRY_DIGEST_SHA256);
+    char epoch[32];
+    snprintf(epoch, sizeof epoch, "%lld", (long long)ctx->epoch);
+    const char *head[] = {version, gantry_version(), j->what,
+                          gantry_compression_name(ctx->opts->compression), epoch};
+    for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+        key_str(h, head[i]);
+    return h;
+}
+
+/* Finish h (freed) into key, or "" when !ok. */
+static void key_end(struct gantry_hasher *h, bool ok, char key[65])
+{
+    char d[GANTRY_DIGEST_MAX];
+    gantry_hasher_final(h, d);
+    gantry_hasher_free(h);
+    if (ok)
+        snprintf(key, 65, "%s", gantry_digest_hex(d));
 }
 
 /*
@@ -643,21 +753,38 @@ static int from_image_key(struct copy_job *j, char key[65], struct gantry_error 
         return 0;
     if (setup_from_image(j, src, from, err) < 0)
         return -1;
-    struct gantry_hasher *h = gantry_hasher_new(GANTRY_DIGEST_SHA256);
-    char epoch[32], d[GANTRY_DIGEST_MAX];
-    snprintf(epoch, sizeof epoch, "%lld", (long long)ctx->epoch);
-    const char *head[] = {FROM_IMAGE_KEY_VERSION, gantry_version(), j->what,
-                          gantry_compression_name(ctx->opts->compression), epoch};
-    for (size_t i = 0; i < ARRAY_SIZE(head); i++)
-        key_str(h, head[i]);
+    struct gantry_hasher *h = key_begin(j, FROM_IMAGE_KEY_VERSION);
     key_layers(h, j->img.layers, j->img.n_layers);
     key_layers(h, j->st->layers, j->st->n_layers);
-    bool ok = key_words(j, h);
-    gantry_hasher_final(h, d);
-    gantry_hasher_free(h);
-    if (ok)
-        snprintf(key, 65, "%s", gantry_digest_hex(d));
+    key_end(h, key_words(j, h, false), key);
     return 0;
+}
+
+/* ---- ADD --checksum=<digest> <url>: keyed before downloading ---- */
+
+#define URL_CHECKSUM_KEY_VERSION "gantry-add-url-checksum-key-v1"
+
+/*
+ * The key of an ADD whose sources are all URLs with --checksum: the file's
+ * bytes are fixed by the checksum, so the layer depends only on the
+ * expanded flags (--checksum, --chown, --chmod...), the URLs without user
+ * info (a directory destination takes its name from the URL), the
+ * destination, the stage's parent layers when --chown is given (names are
+ * read from its /etc/passwd), SOURCE_DATE_EPOCH, compression and gantry's
+ * version. The file's name (Content-Disposition) and time (Last-Modified)
+ * are those of the first download, as BuildKit. "" otherwise, or with
+ * --no-cache.
+ */
+static void url_checksum_key(struct copy_job *j, char key[65])
+{
+    struct build_ctx *ctx = j->st->ctx;
+    key[0] = '\0';
+    if (!j->add || !j->checksum || !ctx->cache || build_cache_no_cache(ctx->cache))
+        return;
+    struct gantry_hasher *h = key_begin(j, URL_CHECKSUM_KEY_VERSION);
+    if (gantry_dockerfile_flag(j->in, "chown"))
+        key_layers(h, j->st->layers, j->st->n_layers);
+    key_end(h, key_words(j, h, true), key);
 }
 
 /* Collect the sources and write (or find) the layer by its content. */
@@ -703,8 +830,10 @@ int build_step_copy(struct build_stage *st, const struct gantry_dockerfile_instr
     if (setup_extra_flags(&j, err) < 0 || from_image_key(&j, key, err) < 0)
         return job_fail(&j, err);
     if (!*key)
+        url_checksum_key(&j, key);
+    if (!*key)
         return copy_keyed(&j, key, err);
-    /* Two platform threads copying from one image: the second finds the record. */
+    /* Two platform threads copying from one image or URL: the second finds the record. */
     build_cache_flight_begin(st->ctx->cache, key);
     int rc = copy_keyed(&j, key, err);
     build_cache_flight_end(st->ctx->cache, key);

@@ -188,6 +188,8 @@ struct fetch_xfer {
     long status;
     char *location;
     char *disposition;
+    char *etag;
+    char *modified; /* the Last-Modified header as sent */
     uint64_t delivered;
     bool too_large;
     struct gantry_error *sink_err;
@@ -197,8 +199,26 @@ static void xfer_reset(struct fetch_xfer *x)
 {
     free(x->location);
     free(x->disposition);
-    x->location = x->disposition = NULL;
+    free(x->etag);
+    free(x->modified);
+    x->location = x->disposition = x->etag = x->modified = NULL;
     x->status = 0;
+}
+
+/* Where a response header field is kept, by name; NULL: not kept. */
+static char **kept_header(struct fetch_xfer *x, const char *name, size_t n)
+{
+    struct {
+        const char *name;
+        char **slot;
+    } kept[] = {{"location", &x->location},
+                {"content-disposition", &x->disposition},
+                {"etag", &x->etag},
+                {"last-modified", &x->modified}};
+    for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
+        if (strlen(kept[i].name) == n && strncasecmp(name, kept[i].name, n) == 0)
+            return kept[i].slot;
+    return NULL;
 }
 
 static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
@@ -220,12 +240,10 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
     while (v < buf + n && (*v == ' ' || *v == '\t'))
         v++;
     size_t nl = (size_t)(colon - buf), vl = (size_t)(buf + n - v);
-    if (nl == 8 && strncasecmp(buf, "location", 8) == 0) {
-        free(x->location);
-        x->location = xstrndup(v, vl);
-    } else if (nl == 19 && strncasecmp(buf, "content-disposition", 19) == 0) {
-        free(x->disposition);
-        x->disposition = xstrndup(v, vl);
+    char **slot = kept_header(x, buf, nl);
+    if (slot) {
+        free(*slot);
+        *slot = xstrndup(v, vl);
     }
     return len;
 }
@@ -279,6 +297,29 @@ static void cleanup_curlp(CURL **h)
         curl_easy_cleanup(*h);
 }
 
+static void cleanup_slistp(struct curl_slist **l)
+{
+    curl_slist_free_all(*l);
+}
+
+/* If-None-Match / If-Modified-Since of a conditional GET (values checked). */
+static struct curl_slist *conditional_headers(const struct gantry_registry_fetch_opts *o)
+{
+    struct curl_slist *l = NULL;
+    const char *names[] = {"If-None-Match", "If-Modified-Since"};
+    const char *values[] = {o->if_none_match, o->if_modified_since};
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        if (!values[i] || !*values[i])
+            continue;
+        _cleanup_free_ char *line = xasprintf("%s: %s", names[i], values[i]);
+        struct curl_slist *n = curl_slist_append(l, line);
+        if (!n)
+            oom();
+        l = n;
+    }
+    return l;
+}
+
 /* Take the sink's error, or describe the transport error. */
 static int transfer_error(struct fetch_xfer *x, CURLcode rc, const char *errbuf, const char *shown,
                           struct gantry_error **err)
@@ -309,6 +350,9 @@ static int get_once(const struct gantry_registry_fetch_opts *o, struct fetch_xfe
         o->user_agent ? xstrdup(o->user_agent) : xasprintf("gantry/%s", gantry_version());
     setup(h, o, x, url, errbuf);
     curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
+    __attribute__((cleanup(cleanup_slistp))) struct curl_slist *hdrs = conditional_headers(o);
+    if (hdrs)
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     xfer_reset(x);
     CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
@@ -363,15 +407,34 @@ static int status_error(long status, const char *url, struct gantry_error **err)
     return gantry_error_set_http(err, code, (int)status, "GET '%s': HTTP %ld", shown, status);
 }
 
-static int check_url(const char *url, struct gantry_error **err)
+static bool conditional(const struct gantry_registry_fetch_opts *o)
 {
+    return (o->if_none_match && *o->if_none_match) ||
+           (o->if_modified_since && *o->if_modified_since);
+}
+
+/* A header value we may send: printable, no CR/LF (no header injection). */
+static bool header_value_ok(const char *v)
+{
+    for (; v && *v; v++)
+        if ((unsigned char)*v < 0x20 || *v == 0x7f)
+            return false;
+    return true;
+}
+
+static int check_opts(const struct gantry_registry_fetch_opts *o, struct gantry_error **err)
+{
+    if (!header_value_ok(o->if_none_match) || !header_value_ok(o->if_modified_since))
+        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0,
+                                "invalid conditional header: control characters");
+    const char *url = o->url;
     if (url && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0))
         return 0;
     _cleanup_free_ char *shown = gantry_registry_redact(url ? url : "");
     return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "not an http(s) URL: '%s'", shown);
 }
 
-/* The redirect loop: *final is the URL that answered 2xx. */
+/* The redirect loop: *final is the URL that answered 2xx (or 304 to a conditional GET). */
 static int fetch_loop(const struct gantry_registry_fetch_opts *o, struct fetch_xfer *x,
                       char **final, int64_t *filetime, struct gantry_error **err)
 {
@@ -379,7 +442,7 @@ static int fetch_loop(const struct gantry_registry_fetch_opts *o, struct fetch_x
     for (int hops = 0;; hops++) {
         if (get_once(o, x, url, filetime, err) < 0)
             return -1;
-        if (x->status >= 200 && x->status <= 299)
+        if ((x->status >= 200 && x->status <= 299) || (x->status == 304 && conditional(o)))
             break;
         if (!is_redirect(x->status))
             return status_error(x->status, url, err);
@@ -401,7 +464,7 @@ int gantry_registry_fetch(const struct gantry_registry_fetch_opts *o,
 {
     memset(out, 0, sizeof(*out));
     out->last_modified = -1;
-    if (check_url(o->url, err) < 0)
+    if (check_opts(o, err) < 0)
         return -1;
     struct fetch_xfer x = {.o = o, .max = o->max_size ? o->max_size : FETCH_MAX_DEFAULT};
     _cleanup_free_ char *final = NULL;
@@ -413,6 +476,9 @@ int gantry_registry_fetch(const struct gantry_registry_fetch_opts *o,
         out->filename =
             x.disposition ? reg_disposition_filename(x.disposition, strlen(x.disposition)) : NULL;
         out->size = x.delivered;
+        out->not_modified = x.status == 304;
+        out->etag = x.etag && header_value_ok(x.etag) ? xstrdup(x.etag) : NULL;
+        out->modified = x.modified && header_value_ok(x.modified) ? xstrdup(x.modified) : NULL;
     }
     xfer_reset(&x);
     gantry_error_free(x.sink_err);
@@ -425,6 +491,8 @@ void gantry_registry_fetch_result_release(struct gantry_registry_fetch_result *r
         return;
     free(r->url);
     free(r->filename);
+    free(r->etag);
+    free(r->modified);
     memset(r, 0, sizeof(*r));
     r->last_modified = -1;
 }
