@@ -112,7 +112,9 @@ struct gantry_build_result {
  * GANTRY_E_INVALID_ARG for a source leaving the context, a bad --chown or
  * --chmod, a tag that is not a name, GANTRY_E_UNSUPPORTED
  * "Dockerfile:N: RUN is not supported yet (it comes with the RUN issue)"
- * and for git sources, COPY --parents, ADD --unpack, GANTRY_E_NOT_FOUND
+ * and for git sources and wildcards before a COPY --parents pivot,
+ * GANTRY_E_PARSE for an ADD archive that is broken or hard-links out of
+ * itself ("ADD failed: extract 'x': ..."), GANTRY_E_NOT_FOUND
  * "no such image: 'x'" for a bare base name that is not local, for ADD of
  * URLs gantry_registry_fetch's errors and GANTRY_E_DIGEST_MISMATCH for a
  * wrong --checksum (URL passwords redacted in every message), the store's,

@@ -72,6 +72,72 @@ layer_list() {
     [ "$output" = "-rw-r--r-- 0/0 plain" ]
 }
 
+@test "build: ADD --unpack=false copies a local archive as is; --unpack takes only true or false" {
+    tar -czf "$CTX/arch.tar.gz" -C "$CTX" dir
+    build_ok 'FROM scratch\nADD --unpack=false arch.tar.gz /opt/\nADD --unpack=true arch.tar.gz /x\nADD --unpack=true one.txt /plain\n'
+    run layer_list 0
+    [ "$output" = "drwxr-xr-x 0/0 opt/
+-rw-r--r-- 0/0 opt/arch.tar.gz" ]
+    cmp <(tar -xzOf "$(blob "$(json "$MAN" | jq -r '.layers[0].digest')")" opt/arch.tar.gz) "$CTX/arch.tar.gz"
+    run layer_list 1
+    [[ $output == *" x/dir/sub/b.txt"* ]]
+    run layer_list 2
+    [ "$output" = "-rw-r--r-- 0/0 plain" ]
+    printf 'FROM scratch\nADD --unpack=x arch.tar.gz /opt/\n' >"$CTX/Dockerfile"
+    run --separate-stderr "$GANTRY" build --progress quiet "$CTX"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "gantry: Dockerfile:2: expecting boolean value for flag unpack, not: x" ]
+    printf 'FROM scratch\nCOPY --unpack=true arch.tar.gz /opt/\n' >"$CTX/Dockerfile"
+    run --separate-stderr "$GANTRY" build --progress quiet "$CTX"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "gantry: Dockerfile:2: unknown flag: unpack" ]
+}
+
+@test "build: ADD of a hostile local archive keeps every entry inside the image (T1-T3, T5, T22)" {
+    (cd "$CTX" && python3 - <<'PY'
+import io, tarfile
+def add(t, name, data=b"x", link=None, kind=tarfile.REGTYPE):
+    i = tarfile.TarInfo(name)
+    i.type, i.mode, i.mtime = kind, 0o644, 1700000000
+    if link is not None:
+        i.linkname = link
+    else:
+        i.size = len(data)
+    t.addfile(i, io.BytesIO(data) if link is None else None)
+with tarfile.open("evil.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    add(t, "ok.txt", b"ok")
+    add(t, "../escape.txt", b"dotdot")
+    add(t, "/abs.txt", b"abs")
+    add(t, "localetc", link="/etc", kind=tarfile.SYMTYPE)
+    add(t, "localetc/unbroken", b"through")
+with tarfile.open("hl.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    add(t, "hl", link="../../../etc/passwd", kind=tarfile.LNKTYPE)
+data = open("evil.tar", "rb").read()
+open("cut.tar", "wb").write(data[:1024 + 100])
+PY
+    )
+    out=$BATS_TEST_TMPDIR/out
+    build_ok 'FROM scratch\nADD evil.tar /opt/\n' -o "type=local,dest=$out"
+    [[ $stderr == *"warning: ADD: skipping archive entry '../escape.txt': it leaves the archive"* ]]
+    run layer_list 0
+    [ "$(echo "$output" | awk '{print $1, $3}')" = "drwxr-xr-x opt/
+-rw-r--r-- opt/abs.txt
+lrwxrwxrwx opt/localetc
+-rw-r--r-- opt/localetc/unbroken
+-rw-r--r-- opt/ok.txt" ]
+    [ "$(cat "$out/etc/unbroken")" = through ]
+    [ "$(cat "$out/opt/abs.txt")" = abs ]
+    [ -z "$(find "$BATS_TEST_TMPDIR" "$BATS_FILE_TMPDIR" -name 'escape*')" ]
+    printf 'FROM scratch\nADD hl.tar /opt/\n' >"$CTX/Dockerfile"
+    run --separate-stderr "$GANTRY" build --progress quiet "$CTX"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "gantry: Dockerfile:2: ADD failed: extract 'hl.tar': hard link 'hl' points outside the archive: '../../../etc/passwd'" ]
+    printf 'FROM scratch\nADD cut.tar /opt/\n' >"$CTX/Dockerfile"
+    run --separate-stderr "$GANTRY" build --progress quiet "$CTX"
+    [ "$status" -eq 1 ]
+    [[ $stderr == "gantry: Dockerfile:2: ADD failed: extract 'cut.tar': "* ]]
+}
+
 @test "build: WORKDIR makes a layer only when the directory is missing" {
     build_ok 'FROM demo/busybox:amd64\nWORKDIR /tmp\nWORKDIR app/data\nCOPY one.txt ./\n'
     [ "$(json "$MAN" | jq '.layers | length')" -eq 3 ]

@@ -11,6 +11,41 @@ bats_require_minimum_version 1.5.0
 
 load helpers
 
+# archives: u.tar.gz (a tidy tree), evil.tar.gz (entries leaving the
+# archive, an absolute name, a file written through an absolute symlink:
+# bad-inputs.md T1-T3), hl.tar (a hard link out of the archive, T5) and
+# cut.tar (truncated, T22), written in the current directory.
+archives() {
+    python3 - <<'PY'
+import io, tarfile
+def add(t, name, data=b"x", link=None, kind=tarfile.REGTYPE, mode=0o644):
+    i = tarfile.TarInfo(name)
+    i.type, i.mode, i.mtime = kind, mode, 1700000000
+    if link is not None:
+        i.linkname = link
+    elif kind == tarfile.REGTYPE:
+        i.size = len(data)
+    t.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE and link is None else None)
+with tarfile.open("u.tar.gz", "w:gz", format=tarfile.GNU_FORMAT) as t:
+    add(t, "dir", kind=tarfile.DIRTYPE, mode=0o750)
+    add(t, "dir/x.txt", b"x\n", mode=0o640)
+with tarfile.open("evil.tar.gz", "w:gz", format=tarfile.GNU_FORMAT) as t:
+    add(t, "ok.txt", b"ok")
+    add(t, "../escape.txt", b"dotdot")
+    add(t, "a/../../escape2.txt", b"dotdot2")
+    add(t, "/abs.txt", b"abs")
+    add(t, "localetc", link="/etc", kind=tarfile.SYMTYPE)
+    add(t, "localetc/unbroken", b"through")
+with tarfile.open("hl.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    add(t, "ok.txt", b"ok")
+    add(t, "hl", link="../../../etc/passwd", kind=tarfile.LNKTYPE)
+with tarfile.open("big.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    add(t, "ok.txt", b"ok")
+    add(t, "big.bin", b"y" * 4096)
+open("cut.tar", "wb").write(open("big.tar", "rb").read()[:2048])
+PY
+}
+
 setup_file() {
     local srv=$BATS_FILE_TMPDIR/srv
     mkdir -p "$srv/files"
@@ -18,6 +53,7 @@ setup_file() {
     touch -d '2021-03-04 05:06:07 UTC' "$srv/files/hello.txt"
     tar -czf "$srv/files/a.tar.gz" -C "$srv/files" hello.txt
     touch -d '2021-03-04 05:06:07 UTC' "$srv/files/a.tar.gz"
+    (cd "$srv/files" && archives)
     python3 "$BATS_TEST_DIRNAME/addurl-server.py" "$srv/files" "$srv/port" 3>&- &
     echo $! >"$srv/pid"
     for _ in $(seq 50); do
@@ -118,6 +154,47 @@ layer_file() {
     cmp <(layer_file 0 d/a.tar.gz) "$SRV/files/a.tar.gz"
 }
 
+@test "add url: --unpack=true extracts an archive into the destination; other files stay files" {
+    build_ok "FROM scratch\nADD --unpack=true $URL/u.tar.gz /d/\nADD --unpack=true $URL/hello.txt /e/\nADD --unpack=false $URL/u.tar.gz /f\nADD --unpack $URL/u.tar.gz /g\n"
+    run layer 0
+    [ "$output" = "drwxr-xr-x 0/0 0 2023-11-14 22:13:20 d/
+drwxr-x--- 0/0 0 2023-11-14 22:13:20 d/dir/
+-rw-r----- 0/0 2 2023-11-14 22:13:20 d/dir/x.txt" ]
+    [ "$(layer_file 0 d/dir/x.txt)" = x ]
+    run layer 1
+    [ "$output" = "drwxr-xr-x 0/0 0 2021-03-04 05:06:07 e/
+-rw------- 0/0 6 2021-03-04 05:06:07 e/hello.txt" ]
+    run layer 2
+    [[ $output == "-rw------- 0/0 "*" f" ]]
+    cmp <(layer_file 2 f) "$SRV/files/u.tar.gz"
+    # A destination without '/' is the directory the archive goes into, as for local archives.
+    run layer 3
+    [[ $output == *" g/dir/x.txt" ]]
+}
+
+@test "add url: --unpack=true of a hostile archive keeps every entry inside the image (T1-T3, T5, T22)" {
+    out=$BATS_TEST_TMPDIR/out
+    build_ok "FROM scratch\nADD --unpack=true $URL/evil.tar.gz /opt/\n" -o "type=local,dest=$out"
+    [[ $stderr == *"warning: ADD: skipping archive entry '../escape.txt': it leaves the archive"* ]]
+    [[ $stderr == *"warning: ADD: skipping archive entry 'a/../../escape2.txt': it leaves the archive"* ]]
+    run layer 0
+    [ "$(echo "$output" | awk '{print $1, $6}')" = "drwxr-xr-x opt/
+-rw-r--r-- opt/abs.txt
+lrwxrwxrwx opt/localetc
+-rw-r--r-- opt/localetc/unbroken
+-rw-r--r-- opt/ok.txt" ]
+    # The symlink is resolved inside the image's root when the layer is applied.
+    [ "$(readlink "$out/opt/localetc")" = /etc ]
+    [ "$(cat "$out/etc/unbroken")" = through ]
+    [ "$(cat "$out/opt/abs.txt")" = abs ]
+    [ -z "$(find "$BATS_TEST_TMPDIR" "$BATS_FILE_TMPDIR" "$GANTRY_ROOT" -name 'escape*')" ]
+    [ "$(cat /etc/unbroken 2>/dev/null)" != through ]
+    build_fails "FROM scratch\nADD --unpack=true $URL/hl.tar /opt/\n" \
+        "Dockerfile:2: ADD failed: extract '$URL/hl.tar': hard link 'hl' points outside the archive: '../../../etc/passwd'"
+    build_fails "FROM scratch\nADD --unpack=true $URL/cut.tar /opt/\n" \
+        "Dockerfile:2: ADD failed: extract '$URL/cut.tar': 'big.bin': truncated tar archive"
+}
+
 @test "add url: a right --checksum passes, a wrong one names both digests and adds nothing (D15)" {
     build_ok "FROM scratch\nARG SUM=$HELLO_SUM\nADD --checksum=\$SUM $URL/hello.txt /ok\n"
     [ "$(json "$MAN" | jq '.layers | length')" -eq 1 ]
@@ -198,6 +275,31 @@ requests() {
     [[ $stderr != *CACHED* ]]
     [ "$(requests | cut -d' ' -f1-5)" = "GET /hello.txt 200 - -" ]
     [ "$LAYERS" = "$first" ]
+}
+
+@test "add url cache: --unpack is part of a checksum step's key" {
+    sum=sha256:$(sha256sum <"$SRV/files/u.tar.gz" | cut -d' ' -f1)
+    build_ok "FROM scratch\nADD --checksum=$sum $URL/u.tar.gz /d/\n"
+    run layer 0
+    [[ $output == *" d/u.tar.gz" ]]
+    # Same URL, checksum and destination, unpacked: not the file's layer.
+    clear_requests
+    build_ok "FROM scratch\nADD --checksum=$sum --unpack=true $URL/u.tar.gz /d/\n"
+    [[ $stderr != *CACHED* ]]
+    [[ "$(requests)" == "GET /u.tar.gz 304 "* ]]
+    run layer 0
+    [[ $output == *" d/dir/x.txt" ]]
+    unpacked=$LAYERS
+    clear_requests
+    build_ok "FROM scratch\nADD --checksum=$sum --unpack=true $URL/u.tar.gz /d/\n"
+    [[ $stderr == *CACHED* ]]
+    [ "$(requests)" = "" ]
+    [ "$LAYERS" = "$unpacked" ]
+    # And back: the file again, from its own record.
+    clear_requests
+    build_ok "FROM scratch\nADD --checksum=$sum --unpack=false $URL/u.tar.gz /d/\n"
+    run layer 0
+    [[ $output == *" d/u.tar.gz" ]]
 }
 
 @test "add url cache: a checksum step with a new destination asks again, and a 304 gives the same bytes" {

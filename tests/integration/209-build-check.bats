@@ -94,3 +94,31 @@ Dockerfile:2: base name '\$NOPE' should not be blank" ]
     [ "$status" -eq 1 ]
     [ "$output" = "Dockerfile:2: ADD failed: git sources are not supported: 'https://user:xxxxx@h.invalid/r.git'" ]
 }
+
+@test "check: COPY --parents pivots, ** and ADD --unpack are resolved as the build resolves them" {
+    mkdir -p "$CTX/src/x" "$CTX/deep/a/b"
+    echo c >"$CTX/src/x/c.txt"
+    echo m >"$CTX/deep/a/b/c.md"
+    tar -cf "$CTX/arch.tar" -C "$CTX" a.txt
+    check 'FROM scratch\nCOPY --parents ./src/./x/c.txt ./deep/**/*.md /d/\nCOPY **/c.md dir/**/b.txt /m/\nADD --unpack=false arch.tar /t/\nCOPY --parents src/x /p/\n'
+    [ "$status" -eq 0 ]
+    [ "$output" = "Check complete, no warnings found." ]
+    # Each wrong source: --check reports what the build fails with, word for word.
+    for src in './src/./x/none.txt' './src/./../a.txt' './*/./c.txt' '../x/./y' '**/none.md' \
+        '**/secret.txt' 'deep/**/c.txt' './deep/./a/../../src/x'; do
+        check "FROM scratch\nCOPY --parents $src /d/\n"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        problem=$output
+        run --separate-stderr "$GANTRY" build --progress quiet "$CTX"
+        echo "build: $stderr"
+        [ "$status" -eq 1 ]
+        [ "$stderr" = "gantry: $problem" ]
+    done
+    check 'FROM scratch\nCOPY --parents ./src/./../a.txt **/none.md /d/\nCOPY ./*/./c.txt **/c.txt /e/\n'
+    [ "$status" -eq 1 ]
+    [ "$output" = "Dockerfile:2: COPY failed: --parents source leaves its '/./' directory: './src/./../a.txt'
+Dockerfile:2: COPY failed: '**/none.md' not found in build context
+Dockerfile:3: COPY failed: '*/c.txt' not found in build context" ]
+    nothing_written
+}

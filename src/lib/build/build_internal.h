@@ -287,6 +287,15 @@ int build_step_copy(struct build_stage *st, const struct gantry_dockerfile_instr
                     bool add, struct gantry_error **err) GANTRY_WUR;
 
 /*
+ * --check (copy.c): resolve src, one expanded local source of the COPY or
+ * ADD in (not a URL: nothing is fetched), in the build context as the
+ * build does (--parents pivot, globs and "**", .dockerignore), adding
+ * nothing. Errors: the build's own, "<Dockerfile>:<line>: ...".
+ */
+int build_copy_check_source(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
+                            const char *src, struct gantry_error **err) GANTRY_WUR;
+
+/*
  * Extract the files of a stage's or image's layers under prefix (relative,
  * "." for everything) into dir (which exists), applying whiteouts: the
  * source tree of COPY --from and /etc/passwd lookups.

@@ -6,7 +6,6 @@
  * COPY/ADD sources expand as in a real build; nothing is pulled,
  * downloaded or written.
  */
-#include <glob.h>
 #include <sys/stat.h>
 
 #include <gantry/image.h>
@@ -117,35 +116,9 @@ static void check_from_images(struct check *k, const struct gantry_dockerfile_re
     }
 }
 
-static bool excluded(struct check *k, const char *rel)
-{
-    bool ex = false;
-    if (!k->ctx->ignore || strcmp(rel, ".") == 0)
-        return false;
-    return gantry_dockerignore_matches(k->ctx->ignore, rel, &ex, NULL) == 0 && ex;
-}
-
-/* Whether a context source (cleaned, relative) exists and is not ignored. */
-static bool context_has(struct check *k, const char *rel)
-{
-    _cleanup_free_ char *full =
-        strcmp(rel, ".") ? xasprintf("%s/%s", k->ctx->context, rel) : xstrdup(k->ctx->context);
-    if (!strpbrk(rel, "*?[")) {
-        struct stat sb;
-        return lstat(full, &sb) == 0 && !excluded(k, rel);
-    }
-    glob_t g = {0};
-    bool found = false;
-    if (glob(full, 0, NULL, &g) == 0)
-        for (size_t i = 0; !found && i < g.gl_pathc; i++)
-            found = !excluded(k, g.gl_pathv[i] + strlen(k->ctx->context) + 1);
-    globfree(&g);
-    return found;
-}
-
 /* One expanded COPY/ADD source of the context. */
-static void check_source(struct check *k, const struct gantry_dockerfile_instruction *in,
-                         const char *what, const char *src)
+static void check_source(struct check *k, struct build_stage *st,
+                         const struct gantry_dockerfile_instruction *in, const char *src)
 {
     const char *df = k->ctx->df->name;
     bool add = in->kind == GANTRY_DOCKERFILE_ADD;
@@ -158,21 +131,16 @@ static void check_source(struct check *k, const struct gantry_dockerfile_instruc
                                  in->line, shown));
     if (build_is_url(src) || (add && build_is_git_source(src)))
         return;
-    _cleanup_free_ char *rel = build_context_path(src, strlen(src));
-    if (!rel)
-        add_problem(k, xasprintf("%s:%zu: %s failed: forbidden path outside the build context: "
-                                 "'%s'",
-                                 df, in->line, what, src));
-    else if (!context_has(k, rel))
-        add_problem(k, xasprintf("%s:%zu: %s failed: '%s' not found in build context", df, in->line,
-                                 what, src));
+    /* Resolved by the build's own code, so the messages are the build's. */
+    struct gantry_error *e = NULL;
+    if (build_copy_check_source(st, in, src, &e) < 0)
+        add_error(k, &e);
 }
 
 /* COPY/ADD: every source of the context (--from sources are checked apart). */
 static void check_copy(struct check *k, struct build_stage *st,
                        const struct gantry_dockerfile_instruction *in)
 {
-    const char *what = gantry_dockerfile_kind_name(in->kind);
     if (gantry_dockerfile_flag(in, "from"))
         return;
     for (size_t i = 0; i + 1 < in->n_args; i++) {
@@ -183,7 +151,7 @@ static void check_copy(struct check *k, struct build_stage *st,
         if (build_stage_expand(st, in, in->args[i], &src, &e) < 0)
             add_error(k, &e);
         else
-            check_source(k, in, what, src);
+            check_source(k, st, in, src);
     }
 }
 

@@ -22,7 +22,9 @@ struct copy_job {
     const char *root; /* absolute directory the sources are in */
     const char *from; /* --from value, NULL: the build context */
     bool add;
+    enum { UNPACK_DEFAULT, UNPACK_TRUE, UNPACK_FALSE } unpack; /* ADD --unpack */
     bool parents; /* COPY --parents: sources keep their directories */
+    bool dry;     /* --check: sources resolved, nothing added */
     bool chown;
     uint32_t uid, gid;
     bool chmod;
@@ -142,8 +144,8 @@ static int add_tree(struct copy_job *j, const char *src, const char *rel, const 
     return rc;
 }
 
-static int add_archive(struct copy_job *j, const char *src, const char *dest, bool *was_archive,
-                       struct gantry_error **err);
+static int add_archive(struct copy_job *j, const char *src, const char *shown, const char *dest,
+                       bool *was_archive, struct gantry_error **err);
 
 /* One resolved source (rel inside root) to the destination. */
 static int add_source(struct copy_job *j, const char *rel, const char *dest, bool dest_dir,
@@ -165,9 +167,9 @@ static int add_source(struct copy_job *j, const char *rel, const char *dest, boo
         return 0;
     _cleanup_free_ char *target =
         dest_dir ? (*dest ? xasprintf("%s/%s", dest, base) : xstrdup(base)) : xstrdup(dest);
-    if (j->add && S_ISREG(sb.st_mode)) {
+    if (j->add && j->unpack != UNPACK_FALSE && S_ISREG(sb.st_mode)) {
         bool was = false;
-        if (add_archive(j, src, dest, &was, err) < 0)
+        if (add_archive(j, src, rel, dest, &was, err) < 0)
             return -1;
         if (was)
             return 0;
@@ -240,6 +242,8 @@ static int parents_source(struct copy_job *j, const char *rel, const char *prefi
 static int place_source(struct copy_job *j, const char *rel, const char *prefix, const char *dest,
                         bool dest_dir, struct gantry_error **err)
 {
+    if (j->dry)
+        return 0;
     if (prefix)
         return parents_source(j, rel, prefix, dest, err);
     return add_source(j, rel, dest, dest_dir, err);
@@ -298,7 +302,10 @@ static bool path_under(const char *rel, const char *prefix)
            (strncmp(rel, prefix, n) == 0 && (rel[n] == '\0' || rel[n] == '/'));
 }
 
-/* ADD <url>: a file downloaded, stored as is (never extracted), 0600. */
+/*
+ * ADD <url>: a file downloaded, stored as is, 0600; with --unpack=true an
+ * archive is extracted into dest by the same code as a local one.
+ */
 static int url_source(struct copy_job *j, const char *url, const char *dest, bool dest_dir,
                       struct gantry_error **err)
 {
@@ -306,6 +313,15 @@ static int url_source(struct copy_job *j, const char *url, const char *dest, boo
     if (build_url_fetch(j->st, url, j->checksum, &f, err) < 0) {
         build_url_file_release(&f);
         return gantry_error_prefix(err, "ADD failed");
+    }
+    bool was = false;
+    if (j->unpack == UNPACK_TRUE) {
+        _cleanup_free_ char *shown = gantry_registry_redact(url);
+        int rc = add_archive(j, f.path, shown, dest, &was, err);
+        if (rc < 0 || was) {
+            build_url_file_release(&f);
+            return rc;
+        }
     }
     _cleanup_free_ char *target =
         dest_dir ? (*dest ? xasprintf("%s/%s", dest, f.name) : xstrdup(f.name)) : xstrdup(dest);
@@ -369,6 +385,24 @@ static int one_source(struct copy_job *j, const char *arg, const char *dest, boo
     return place_source(j, rel, prefix, dest, dest_dir, err);
 }
 
+int build_copy_check_source(struct build_stage *st, const struct gantry_dockerfile_instruction *in,
+                            const char *src, struct gantry_error **err)
+{
+    const char *parents = gantry_dockerfile_flag(in, "parents");
+    bool add = in->kind == GANTRY_DOCKERFILE_ADD;
+    __attribute__((cleanup(job_release))) struct copy_job j = {
+        .st = st,
+        .in = in,
+        .add = add,
+        .what = add ? "ADD" : "COPY",
+        .root = st->ctx->context,
+        .parents = parents && strcmp(parents, "true") == 0,
+        .dry = true};
+    if (one_source(&j, src, "", true, err) < 0)
+        return job_fail(&j, err);
+    return 0;
+}
+
 /* The /etc/passwd and /etc/group of the stage, for --chown names. */
 static int chown_names(struct copy_job *j, const char *spec, struct gantry_error **err)
 {
@@ -396,13 +430,59 @@ static int chown_names(struct copy_job *j, const char *spec, struct gantry_error
     return rc;
 }
 
-/* One archive entry under dest; file data goes to a temporary file. */
+/* The data of the reader's current entry into a new temporary file *tmp of the job. */
+static int entry_data(struct copy_job *j, struct gantry_layer_reader *r, char **tmp,
+                      struct gantry_error **err)
+{
+    _cleanup_free_ char *path = xasprintf("%s/f-XXXXXX", j->tmpdir);
+    _cleanup_close_ int fd = mkstemp(path);
+    if (fd < 0)
+        return gantry_error_set(err, GANTRY_E_IO, errno, "create a temporary file");
+    char buf[65536];
+    ssize_t n;
+    while ((n = gantry_layer_reader_read_data(r, buf, sizeof buf, err)) > 0)
+        if (gantry_write_all(fd, buf, (size_t)n) < 0)
+            return gantry_error_set(err, GANTRY_E_IO, errno, "write '%s'", path);
+    if (n < 0)
+        return -1;
+    *tmp = steal_pointer(&path);
+    return 0;
+}
+
+/*
+ * A hard link's target inside dest, as its entry's path is. A target
+ * that leaves the archive is refused: it could only name a host file.
+ */
+static int hardlink_target(const struct gantry_layer_entry *e, const char *dest, char **out,
+                           struct gantry_error **err)
+{
+    _cleanup_free_ char *t = build_context_path(e->link_target, strlen(e->link_target));
+    if (!t || strcmp(t, ".") == 0)
+        return gantry_error_set(err, GANTRY_E_PARSE, 0,
+                                "hard link '%s' points outside the archive: '%s'", e->path,
+                                e->link_target);
+    *out = *dest ? xasprintf("%s/%s", dest, t) : xstrdup(t);
+    return 0;
+}
+
+/*
+ * One archive entry under dest; file data goes to a temporary file. Names
+ * are cleaned as context paths ("/x" is dest/x); an entry whose name
+ * climbs out of the archive ("../x") is skipped with a warning. Symbolic
+ * links are kept as written: they are resolved inside the image's root
+ * when the layer is applied (bad-inputs.md T1-T3).
+ */
 static int archive_entry(struct copy_job *j, struct gantry_layer_reader *r,
                          const struct gantry_layer_entry *e, const char *dest,
                          struct gantry_error **err)
 {
     _cleanup_free_ char *rel = build_context_path(e->path, strlen(e->path));
-    if (!rel || strcmp(rel, ".") == 0)
+    if (!rel) {
+        gantry_log(GANTRY_LOG_WARN, "%s: skipping archive entry '%s': it leaves the archive",
+                   j->what, e->path);
+        return 0;
+    }
+    if (strcmp(rel, ".") == 0)
         return 0;
     _cleanup_free_ char *path = *dest ? xasprintf("%s/%s", dest, rel) : xstrdup(rel);
     _cleanup_free_ char *tmp = NULL;
@@ -416,22 +496,15 @@ static int archive_entry(struct copy_job *j, struct gantry_layer_reader *r,
                              .size = e->size,
                              .link_target = (char *)e->link_target};
     if (e->type == GANTRY_LAYER_HARDLINK) {
-        _cleanup_free_ char *t = build_context_path(e->link_target, strlen(e->link_target));
-        link = t ? (*dest ? xasprintf("%s/%s", dest, t) : xstrdup(t)) : NULL;
+        if (hardlink_target(e, dest, &link, err) < 0)
+            return -1;
         be.link_target = link;
     } else if (e->type == GANTRY_LAYER_FILE) {
-        tmp = xasprintf("%s/f-XXXXXX", j->tmpdir);
-        _cleanup_close_ int fd = mkstemp(tmp);
-        if (fd < 0)
-            return gantry_error_set(err, GANTRY_E_IO, errno, "create a temporary file");
-        char buf[65536];
-        ssize_t n;
-        while ((n = gantry_layer_reader_read_data(r, buf, sizeof buf, err)) > 0)
-            if (gantry_write_all(fd, buf, (size_t)n) < 0)
-                return gantry_error_set(err, GANTRY_E_IO, errno, "write '%s'", tmp);
-        if (n < 0)
+        if (entry_data(j, r, &tmp, err) < 0)
             return -1;
         be.src = tmp;
+    } else if (e->type == GANTRY_LAYER_SYMLINK) {
+        be.mode = 0777; /* as extracted on Linux, and as COPY writes links */
     }
     build_entries_add(&j->entries, &be);
     build_entries_add_parents(&j->entries, path, be.mtime);
@@ -443,13 +516,18 @@ static void cleanup_readerp(struct gantry_layer_reader **r)
     gantry_layer_reader_free(*r);
 }
 
-/* ADD of a local tar archive (plain, gzip or zstd): its entries under dest. */
-static int add_archive(struct copy_job *j, const char *src, const char *dest, bool *was_archive,
-                       struct gantry_error **err)
+/*
+ * ADD of a tar archive (plain, gzip or zstd) at src, a local source or a
+ * download (shown: its name in messages): its entries under dest, and
+ * *was_archive set. A file that does not open as a tar archive is left to
+ * the caller (copied as is). An archive that breaks later fails the step.
+ */
+static int add_archive(struct copy_job *j, const char *src, const char *shown, const char *dest,
+                       bool *was_archive, struct gantry_error **err)
 {
     _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return gantry_error_set(err, GANTRY_E_IO, errno, "open '%s'", src);
+        return gantry_error_set(err, GANTRY_E_IO, errno, "open '%s'", shown);
     struct gantry_error *e = NULL;
     __attribute__((cleanup(cleanup_readerp))) struct gantry_layer_reader *r =
         gantry_layer_reader_open_fd(fd, NULL, &e);
@@ -464,10 +542,12 @@ static int add_archive(struct copy_job *j, const char *src, const char *dest, bo
         return -1;
     while (rc == 1) {
         if (archive_entry(j, r, &ent, dest, err) < 0)
-            return -1;
+            break;
         rc = gantry_layer_reader_next(r, &ent, err);
     }
-    return rc;
+    if (rc == 1 || rc < 0)
+        return gantry_error_prefix(err, "%s failed: extract '%s'", j->what, shown);
+    return 0;
 }
 
 /* The resolved --from of the job's instruction, or NULL. */
@@ -539,8 +619,9 @@ static int setup_extra_flags(struct copy_job *j, struct gantry_error **err)
     const char *parents = gantry_dockerfile_flag(j->in, "parents");
     const char *keep_git = gantry_dockerfile_flag(j->in, "keep-git-dir");
     j->parents = parents && strcmp(parents, "true") == 0;
-    if (gantry_dockerfile_flag(j->in, "unpack"))
-        return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0, "ADD --unpack is not supported yet");
+    const char *unpack = gantry_dockerfile_flag(j->in, "unpack");
+    if (unpack) /* the parser took only true or false */
+        j->unpack = strcmp(unpack, "true") == 0 ? UNPACK_TRUE : UNPACK_FALSE;
     if (j->add && keep_git && strcmp(keep_git, "true") == 0)
         return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
                                 "ADD --keep-git-dir: git sources are not supported");
@@ -767,7 +848,8 @@ static int from_image_key(struct copy_job *j, char key[65], struct gantry_error 
 /*
  * The key of an ADD whose sources are all URLs with --checksum: the file's
  * bytes are fixed by the checksum, so the layer depends only on the
- * expanded flags (--checksum, --chown, --chmod...), the URLs without user
+ * expanded flags (--checksum, --chown, --chmod, --unpack: an extracted
+ * archive is another layer...), the URLs without user
  * info (a directory destination takes its name from the URL), the
  * destination, the stage's parent layers when --chown is given (names are
  * read from its /etc/passwd), SOURCE_DATE_EPOCH, compression and gantry's

@@ -2,7 +2,8 @@
  * ADD of remote URLs (BuildKit semantics, bad-inputs.md D13-D17): the
  * file is downloaded by the registry module (the only user of libcurl)
  * into a store blob, hashed as it arrives for --checksum, named after the
- * Content-Disposition filename or the URL path, never extracted. Git
+ * Content-Disposition filename or the URL path, extracted only with
+ * ADD --unpack=true (copy.c, the local archives' code). Git
  * sources are refused before anything runs, and every URL shown anywhere
  * has its password redacted.
  *
