@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates
-  libssl-dev libjansson-dev libarchive-dev libisal-dev libzstd-dev libcurl4-openssl-dev
+  libssl-dev libjansson-dev libarchive-dev libisal-dev libzstd-dev liblzma-dev libbz2-dev libcurl4-openssl-dev
   libcmocka-dev bats jq skopeo isal zstd gzip tar file binutils docker-registry apache2-utils
   clang clang-format python3
 )

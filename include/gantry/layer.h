@@ -14,12 +14,13 @@
  *     gantry_layer_tar_writer_free(w);
  *     gantry_layer_sink_free(s);
  *
- * Importing a rootfs tarball (plain, gzip or zstd) as a layer blob:
+ * Importing a rootfs tarball (plain, gzip, zstd, bzip2 or xz) as a layer blob:
  *
  *     gantry_layer_from_tar(fd, GANTRY_COMPRESSION_GZIP, blob_write, blob,
  *                           &opts, &res, &err);
  *
- * Reading the entries of a layer blob (any supported compression):
+ * Reading the entries of a layer blob (any layer compression; with
+ * opts.archive, a tarball in bzip2 or xz too):
  *
  *     struct gantry_layer_reader *r = gantry_layer_reader_open_fd(fd, &opts, &err);
  *     while ((rc = gantry_layer_reader_next(r, &entry, &err)) == 1)
@@ -41,8 +42,10 @@
  * whiteouts (`.wh.`, `.wh..`, `.wh...`), GNU sparse entries, paths or link
  * targets over GANTRY_LAYER_PATH_MAX bytes, a tar without its end-of-archive
  * marker, truncated or corrupt compressed streams and bytes after the last
- * gzip member are errors. Concatenated gzip members and zstd frames are one
- * stream. Device and FIFO entries are kept: they are data.
+ * gzip member, bzip2 or xz stream are errors. Concatenated gzip members,
+ * zstd frames, bzip2 and xz streams are one stream. bzip2 and xz are read
+ * only for tarballs (opts.archive: import, ADD), never for layer blobs.
+ * Device and FIFO entries are kept: they are data.
  */
 #ifndef GANTRY_LAYER_H
 #define GANTRY_LAYER_H
@@ -66,6 +69,8 @@ enum gantry_compression {
 #define GANTRY_LAYER_PATH_MAX 4096
 /* Largest zstd window accepted when decompressing (2^27 = 128 MiB). */
 #define GANTRY_LAYER_ZSTD_WINDOW_LOG_MAX 27
+/* Most memory the xz decoder may use (256 MiB; `xz -9` needs 65 MiB). */
+#define GANTRY_LAYER_XZ_MEMLIMIT ((uint64_t)256 << 20)
 
 /*
  * Where compressed bytes go (a blob writer, a file). Return 0, or -1 with
@@ -95,6 +100,7 @@ struct gantry_layer_opts {
     uint64_t max_uncompressed; /* cap on the uncompressed tar, 0 = none */
     const char *progress_id;   /* id for gantry_progress(); NULL = silent */
     uint64_t progress_total;   /* input size for progress, 0 = unknown */
+    bool archive;              /* a tarball, not a layer blob: bzip2 and xz are read too */
 };
 
 /* "none", "gzip", "zstd". Static string. */
@@ -103,8 +109,9 @@ GANTRY_API const char *gantry_compression_name(enum gantry_compression c);
 /*
  * Recognise the compression of a stream from its first bytes (pure; 6
  * bytes are enough). gzip (1f 8b) and zstd (28 b5 2f fd) are recognised,
- * anything else is taken as plain, except bzip2 and xz which fail with
- * GANTRY_E_UNSUPPORTED "unsupported compression 'xz'".
+ * anything else is taken as plain, except bzip2 (BZh1-9) and xz which,
+ * being no layer compression, fail with GANTRY_E_UNSUPPORTED
+ * "unsupported compression 'xz'" (a source with opts.archive decodes them).
  */
 GANTRY_API int gantry_compression_detect(const void *data, size_t len, enum gantry_compression *c,
                                          struct gantry_error **err) GANTRY_WUR;
@@ -165,7 +172,10 @@ GANTRY_API void gantry_layer_sink_free(struct gantry_layer_sink *s);
  * Decompressing source: reads a blob through fn (or from an fd), detects
  * its compression and yields the uncompressed bytes. The end (return 0) is
  * reported only once the whole input was consumed and verified: gzip CRCs
- * and sizes, no bytes after the last gzip member, complete zstd frames.
+ * and sizes, no bytes after the last gzip member, complete zstd frames,
+ * bzip2 CRCs and xz checks (with opts->archive) and nothing after the last
+ * stream. Memory stays flat: 1 MiB buffers and the decoder's state (bounded
+ * by the zstd window and the xz memlimit).
  */
 struct gantry_layer_source;
 
@@ -178,8 +188,10 @@ GANTRY_API struct gantry_layer_source *
 gantry_layer_source_new_fd(int fd, const struct gantry_layer_opts *opts);
 
 /*
- * Detect the compression (reads the first bytes if needed). Errors: the
- * read function's, GANTRY_E_UNSUPPORTED for bzip2 and xz.
+ * Detect the layer compression (reads the first bytes if needed). Errors:
+ * the read function's, GANTRY_E_UNSUPPORTED "unsupported compression 'xz'"
+ * for bzip2 and xz, which are no layer compression (with opts->archive the
+ * source still decodes them; only this query fails).
  */
 GANTRY_API int gantry_layer_source_compression(struct gantry_layer_source *src,
                                                enum gantry_compression *c,
@@ -189,8 +201,9 @@ GANTRY_API int gantry_layer_source_compression(struct gantry_layer_source *src,
  * Next uncompressed bytes: *data points into the source's buffer, valid
  * until the next call. Returns the count (> 0), 0 at the verified end, or
  * -1: GANTRY_E_PARSE (corrupt, truncated or trailing data),
- * GANTRY_E_TOO_LARGE (over opts->max_uncompressed or the zstd window
- * limit), GANTRY_E_UNSUPPORTED, or the read function's error.
+ * GANTRY_E_TOO_LARGE (over opts->max_uncompressed, the zstd window limit or
+ * the xz memlimit), GANTRY_E_UNSUPPORTED (bzip2 or xz without
+ * opts->archive), or the read function's error.
  */
 GANTRY_API ssize_t gantry_layer_source_read(struct gantry_layer_source *src, const void **data,
                                             struct gantry_error **err) GANTRY_WUR;
@@ -275,13 +288,14 @@ GANTRY_API uint64_t gantry_layer_reader_entries(const struct gantry_layer_reader
 GANTRY_API void gantry_layer_reader_free(struct gantry_layer_reader *r);
 
 /*
- * Import: read a tar stream from in_fd (borrowed; plain, gzip or zstd),
- * validate every entry as the reader does, re-write it as a pax-restricted
- * tar (atime and ctime dropped, everything else kept, long names and link
- * targets included) compressed with c, and pass the blob to out. opts may
- * be NULL; progress is reported about every 4 MiB of input. On success
- * *res is filled, entries included. On failure out may have received a
- * partial blob, which the caller discards.
+ * Import: read a tar stream from in_fd (borrowed; plain, gzip, zstd, bzip2
+ * or xz: opts->archive is implied), validate every entry as the reader
+ * does, re-write it as a pax-restricted tar (atime and ctime dropped,
+ * everything else kept, long names and link targets included) compressed
+ * with c, and pass the blob to out. opts may be NULL; progress is
+ * reported about every 4 MiB of input. On success *res is filled, entries
+ * included. On failure out may have received a partial blob, which the
+ * caller discards.
  */
 GANTRY_API int gantry_layer_from_tar(int in_fd, enum gantry_compression c,
                                      gantry_layer_write_fn out, void *user,

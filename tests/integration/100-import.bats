@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# gantry import: rootfs tarballs (plain, gzip, zstd) of three architectures
-# become one-layer images that gantry and skopeo read back; the busybox
+# gantry import: rootfs tarballs (plain, gzip, zstd, xz, bzip2) of three
+# architectures become one-layer images that gantry and skopeo read back; the busybox
 # binary inside is the fixture's, byte for byte. Each test has its own store.
 
 bats_require_minimum_version 1.5.0
@@ -102,6 +102,48 @@ extract_busybox() {
     # With none, the blob is the tar itself, as gantry re-wrote it.
     read -r digest _ < <(layer_of c:none)
     [ "$digest" = "$a" ]
+}
+
+@test "import: .tar.xz and .tar.bz2 give the plain tar's diff_id" {
+    tar="$GANTRY_FIXTURES/busybox-amd64.tar"
+    xz -c "$tar" >"$BATS_TEST_TMPDIR/bb.tar.xz"
+    bzip2 -c "$tar" >"$BATS_TEST_TMPDIR/bb.tar.bz2"
+    # Concatenated streams are one, as xz(1) and bzip2(1) read them.
+    cat "$BATS_TEST_TMPDIR/bb.tar.bz2" "$BATS_TEST_TMPDIR/bb.tar.bz2" >"$BATS_TEST_TMPDIR/two.tar.bz2"
+    "$GANTRY" import "$tar" p:1
+    want=$("$GANTRY" inspect --format '{{index .RootFS.Layers 0}}' p:1)
+    for f in bb.tar.xz bb.tar.bz2 two.tar.bz2; do
+        run --separate-stderr "$GANTRY" import "$BATS_TEST_TMPDIR/$f" "c:${f//./-}"
+        [ "$status" -eq 0 ]
+        [ "$("$GANTRY" inspect --format '{{index .RootFS.Layers 0}}' "c:${f//./-}")" = "$want" ]
+    done
+    # Layers are still written gzip: OCI has no xz layer type.
+    [[ "$(layer_of c:bb-tar-xz)" == *" application/vnd.oci.image.layer.v1.tar+gzip" ]]
+    # Standard input too.
+    run --separate-stderr bash -c "'$GANTRY' import - piped:xz <'$BATS_TEST_TMPDIR/bb.tar.xz'"
+    [ "$status" -eq 0 ]
+    [ "$("$GANTRY" inspect --format '{{index .RootFS.Layers 0}}' piped:xz)" = "$want" ]
+}
+
+@test "import: a truncated or trailing-garbage xz or bzip2 fails in one line, nothing stored" {
+    tar="$GANTRY_FIXTURES/busybox-amd64.tar"
+    xz -c "$tar" | head -c 300000 >"$BATS_TEST_TMPDIR/cut.tar.xz"
+    bzip2 -c "$tar" | head -c 300000 >"$BATS_TEST_TMPDIR/cut.tar.bz2"
+    { xz -c "$tar"; echo junk; } >"$BATS_TEST_TMPDIR/junk.tar.xz"
+    run --separate-stderr "$GANTRY" import "$BATS_TEST_TMPDIR/cut.tar.xz" cut:1
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "gantry: import 'cut:1': truncated xz stream" ]
+    run --separate-stderr "$GANTRY" import "$BATS_TEST_TMPDIR/cut.tar.bz2" cut:2
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "gantry: import 'cut:2': truncated bzip2 stream" ]
+    run --separate-stderr "$GANTRY" import "$BATS_TEST_TMPDIR/junk.tar.xz" cut:3
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == "gantry: import 'cut:3': trailing data after xz stream at byte "* ]]
+    [ "$(wc -l <<<"$stderr")" -eq 1 ]
+    [ -z "$(ls -A "$GANTRY_ROOT/tmp")" ]
+    [ ! -e "$GANTRY_ROOT/blobs/sha256" ] || [ -z "$(ls -A "$GANTRY_ROOT/blobs/sha256")" ]
+    run --separate-stderr "$GANTRY" images -q
+    [ -z "$output" ]
 }
 
 @test "import: --change and --message end up in the config" {

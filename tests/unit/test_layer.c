@@ -1,11 +1,14 @@
 /* Unit tests for layer: compression streams, tar reading and writing, import. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <bzlib.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <lzma.h>
 
 #include <gantry/layer.h>
 
+#include "layer/layer_internal.h"
 #include "unit_helpers.h"
 
 #define MTIME 1700000000
@@ -457,6 +460,147 @@ static int read_all(const void *data, size_t len, const struct gantry_layer_opts
     }
     gantry_layer_reader_free(r);
     return rc;
+}
+
+static void test_layer__codec_detect(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes;
+        size_t len;
+        enum layer_codec k;
+    } cases[] = {
+        {"\x1f\x8b\x08\x00", 4, LAYER_CODEC_GZIP},
+        {"\x28\xb5\x2f\xfd", 4, LAYER_CODEC_ZSTD},
+        {"BZh91AY&SY", 10, LAYER_CODEC_BZIP2},
+        {"BZh1", 4, LAYER_CODEC_BZIP2},
+        {"BZh0", 4, LAYER_CODEC_NONE}, /* no block size: a file named "BZh0…" */
+        {"BZhx.txt", 8, LAYER_CODEC_NONE},
+        {"BZh", 3, LAYER_CODEC_NONE},
+        {"\xfd"
+         "7zXZ\0\0\4",
+         8, LAYER_CODEC_XZ},
+        {"\xfd"
+         "7zXZ",
+         5, LAYER_CODEC_NONE},
+        {"etc/\0\0", 6, LAYER_CODEC_NONE},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+        assert_int_equal(layer_codec_detect(cases[i].bytes, cases[i].len), cases[i].k);
+    assert_string_equal(layer_codec_name(LAYER_CODEC_XZ), "xz");
+    assert_string_equal(layer_codec_name(LAYER_CODEC_BZIP2), "bzip2");
+}
+
+/* data compressed whole with xz (check CRC64) or bzip2, appended to out. */
+static void compress_xz(const void *data, size_t len, struct gantry_buf *out)
+{
+    size_t cap = lzma_stream_buffer_bound(len), pos = 0;
+    _cleanup_free_ unsigned char *b = xmalloc(cap);
+    assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, data, len, b, &pos, cap),
+                     LZMA_OK);
+    assert_int_equal(gantry_buf_add(out, b, pos), 0);
+}
+
+static void compress_bz2(const void *data, size_t len, struct gantry_buf *out)
+{
+    unsigned cap = (unsigned)(len + len / 100 + 600);
+    _cleanup_free_ char *b = xmalloc(cap);
+    assert_int_equal(BZ2_bzBuffToBuffCompress(b, &cap, (char *)data, (unsigned)len, 9, 0, 0),
+                     BZ_OK);
+    assert_int_equal(gantry_buf_add(out, b, cap), 0);
+}
+
+/* Every byte of blob through a source (archive or not), in step-sized reads. */
+static int source_drain(const struct gantry_buf *blob, size_t step, bool archive,
+                        struct gantry_buf *out, struct gantry_error **err)
+{
+    struct mem_in in = {(const unsigned char *)blob->data, blob->len, 0, step};
+    const struct gantry_layer_opts o = {.archive = archive};
+    struct gantry_layer_source *src = gantry_layer_source_new(mem_read, &in, &o);
+    const void *d;
+    ssize_t n;
+    while ((n = gantry_layer_source_read(src, &d, err)) > 0)
+        if (out)
+            assert_int_equal(gantry_buf_add(out, d, (size_t)n), 0);
+    gantry_layer_source_free(src);
+    return n < 0 ? -1 : 0;
+}
+
+static void test_layer__xz_bzip2_archives(void **state)
+{
+    (void)state;
+    _cleanup_buf_ struct gantry_buf tar = GANTRY_BUF_INIT;
+    struct gantry_layer_result res;
+    build_layer(GANTRY_COMPRESSION_NONE, &tar, &res);
+    void (*const enc[])(const void *, size_t, struct gantry_buf *) = {compress_xz, compress_bz2};
+    const char *names[] = {"xz", "bzip2"};
+    for (size_t i = 0; i < ARRAY_SIZE(enc); i++) {
+        _cleanup_buf_ struct gantry_buf z = GANTRY_BUF_INIT;
+        enc[i](tar.data, tar.len, &z);
+        /* Whole, in 1-byte and 7-byte reads: the tar comes back. */
+        for (size_t step = 0; step < 8; step += 7) {
+            _cleanup_buf_ struct gantry_buf got = GANTRY_BUF_INIT;
+            assert_int_equal(source_drain(&z, step ? step : 1, true, &got, NULL), 0);
+            assert_int_equal(got.len, tar.len);
+            assert_memory_equal(got.data, tar.data, tar.len);
+        }
+        assert_int_equal(
+            read_all(z.data, z.len, &(struct gantry_layer_opts){.archive = true}, NULL), 0);
+        /* A layer blob is never xz or bzip2. */
+        _cleanup_error_ struct gantry_error *e1 = NULL;
+        assert_int_equal(source_drain(&z, 0, false, NULL, &e1), -1);
+        _cleanup_free_ char *want = xasprintf("unsupported compression '%s'", names[i]);
+        expect_error(e1, GANTRY_E_UNSUPPORTED, want);
+        /* Cut short: truncated; cut in the header: also an error. */
+        _cleanup_error_ struct gantry_error *e2 = NULL;
+        struct gantry_buf cut = {.data = z.data, .len = z.len - 9};
+        assert_int_equal(source_drain(&cut, 0, true, NULL, &e2), -1);
+        _cleanup_free_ char *trunc = xasprintf("truncated %s stream", names[i]);
+        expect_error(e2, GANTRY_E_PARSE, trunc);
+        /* Two streams are one; any other byte after them is an error. */
+        size_t one = z.len;
+        _cleanup_free_ char *copy = xmalloc(one);
+        memcpy(copy, z.data, one);
+        assert_int_equal(gantry_buf_add(&z, copy, one), 0);
+        _cleanup_buf_ struct gantry_buf two = GANTRY_BUF_INIT;
+        assert_int_equal(source_drain(&z, 0, true, &two, NULL), 0);
+        assert_int_equal(two.len, 2 * tar.len);
+        assert_int_equal(gantry_buf_add(&z, "\0", 1), 0);
+        _cleanup_error_ struct gantry_error *e3 = NULL;
+        assert_int_equal(source_drain(&z, 0, true, NULL, &e3), -1);
+        _cleanup_free_ char *trail =
+            xasprintf("trailing data after %s stream at byte %zu", names[i], 2 * one);
+        expect_error(e3, GANTRY_E_PARSE, trail);
+        /* The cap counts uncompressed bytes. */
+        _cleanup_error_ struct gantry_error *e4 = NULL;
+        struct gantry_buf first = {.data = z.data, .len = one};
+        assert_int_equal(
+            read_all(first.data, first.len,
+                     &(struct gantry_layer_opts){.archive = true, .max_uncompressed = tar.len / 2},
+                     &e4),
+            -1);
+        expect_error(e4, GANTRY_E_TOO_LARGE, "uncompressed");
+    }
+}
+
+/* An xz stream whose block header claims a 1 GiB dictionary (CRC fixed up). */
+static void test_layer__xz_memlimit(void **state)
+{
+    (void)state;
+    _cleanup_buf_ struct gantry_buf z = GANTRY_BUF_INIT;
+    compress_xz("hello", 5, &z);
+    unsigned char *p = (unsigned char *)z.data + 12; /* after the stream header */
+    size_t hsize = ((size_t)p[0] + 1) * 4;
+    unsigned char *f = memchr(p + 2, 0x21, hsize - 6); /* LZMA2 filter id, props size 1 */
+    assert_non_null(f);
+    assert_int_equal(f[1], 1);
+    f[2] = 36; /* (2 | 0) << (36 / 2 + 11) = 1 GiB */
+    uint32_t crc = lzma_crc32(p, hsize - 4, 0);
+    for (int i = 0; i < 4; i++)
+        p[hsize - 4 + i] = (unsigned char)(crc >> (8 * i));
+    _cleanup_error_ struct gantry_error *err = NULL;
+    assert_int_equal(source_drain(&z, 0, true, NULL, &err), -1);
+    expect_error(err, GANTRY_E_TOO_LARGE, "xz dictionary larger than the limit of 256 MiB");
 }
 
 static void test_layer__truncated_tar(void **state)
@@ -1016,6 +1160,9 @@ int main(void)
         cmocka_unit_test(test_layer__sink_empty_and_small_writes),
         cmocka_unit_test(test_layer__detect),
         cmocka_unit_test(test_layer__reader_rejects_xz_and_empty),
+        cmocka_unit_test(test_layer__codec_detect),
+        cmocka_unit_test(test_layer__xz_bzip2_archives),
+        cmocka_unit_test(test_layer__xz_memlimit),
         cmocka_unit_test(test_layer__truncated_tar),
         cmocka_unit_test(test_layer__bad_header_checksum),
         cmocka_unit_test(test_layer__truncated_gzip),

@@ -89,6 +89,16 @@ static bool excluded(const struct copy_job *j, const char *path)
     return gantry_dockerignore_matches(j->exclude, path, &ex, NULL) == 0 && ex;
 }
 
+/*
+ * Whether --from sources keep their owners, as BuildKit's do: only where
+ * the extractor set them, which it does when running as root (context
+ * files are always 0:0). Part of the --from=<image> step key.
+ */
+static bool from_keeps_owners(void)
+{
+    return geteuid() == 0;
+}
+
 static void add_entry(struct copy_job *j, const char *dest, const char *src, const struct stat *sb)
 {
     struct build_entry e = {.path = (char *)dest,
@@ -96,6 +106,10 @@ static void add_entry(struct copy_job *j, const char *dest, const char *src, con
                             .uid = j->chown ? j->uid : 0,
                             .gid = j->chown ? j->gid : 0,
                             .mtime = build_clamp_time((int64_t)sb->st_mtime, j->st->ctx->epoch)};
+    if (!j->chown && j->from && from_keeps_owners()) {
+        e.uid = (uint32_t)sb->st_uid;
+        e.gid = (uint32_t)sb->st_gid;
+    }
     _cleanup_free_ char *target = NULL;
     if (S_ISDIR(sb->st_mode)) {
         e.type = GANTRY_LAYER_DIR;
@@ -517,10 +531,10 @@ static void cleanup_readerp(struct gantry_layer_reader **r)
 }
 
 /*
- * ADD of a tar archive (plain, gzip or zstd) at src, a local source or a
- * download (shown: its name in messages): its entries under dest, and
- * *was_archive set. A file that does not open as a tar archive is left to
- * the caller (copied as is). An archive that breaks later fails the step.
+ * ADD of a tar archive (plain, gzip, zstd, bzip2 or xz) at src, a local
+ * source or a download (shown: its name in messages): its entries under
+ * dest, and *was_archive set. A file that does not open as a tar archive is
+ * left to the caller (copied as is). An archive that breaks later fails the step.
  */
 static int add_archive(struct copy_job *j, const char *src, const char *shown, const char *dest,
                        bool *was_archive, struct gantry_error **err)
@@ -529,8 +543,9 @@ static int add_archive(struct copy_job *j, const char *src, const char *shown, c
     if (fd < 0)
         return gantry_error_set(err, GANTRY_E_IO, errno, "open '%s'", shown);
     struct gantry_error *e = NULL;
+    const struct gantry_layer_opts o = {.archive = true};
     __attribute__((cleanup(cleanup_readerp))) struct gantry_layer_reader *r =
-        gantry_layer_reader_open_fd(fd, NULL, &e);
+        gantry_layer_reader_open_fd(fd, &o, &e);
     struct gantry_layer_entry ent;
     int rc = r ? gantry_layer_reader_next(r, &ent, &e) : -1;
     if (rc < 0) { /* not an archive we read: copied as a plain file */
@@ -740,7 +755,7 @@ static int copy_sources(struct copy_job *j, struct gantry_error **err)
 /* ---- COPY --from=<image>: keyed before anything is extracted ---- */
 
 /* Bumped whenever what the key below covers, or the layer made from it, changes. */
-#define FROM_IMAGE_KEY_VERSION "gantry-copy-from-image-key-v1"
+#define FROM_IMAGE_KEY_VERSION "gantry-copy-from-image-key-v2"
 
 static void key_str(struct gantry_hasher *h, const char *s)
 {
@@ -820,9 +835,10 @@ static void key_end(struct gantry_hasher *h, bool ok, char key[65])
  * the source image's layer chain (fixed by its manifest digest), the
  * expanded flags (--chown, --chmod, --link, --exclude), sources and
  * destination (after WORKDIR), the stage's parent layers (--chown names
- * read its /etc/passwd), SOURCE_DATE_EPOCH, compression and gantry's
- * version. "" when the step is not keyed so (a stage source, a heredoc or
- * URL source, no cache): then only the layer's own content key applies.
+ * read its /etc/passwd), whether owners are kept, SOURCE_DATE_EPOCH,
+ * compression and gantry's version. "" when the step is not keyed so (a
+ * stage source, a heredoc or URL source, no cache): then only the layer's
+ * own content key applies.
  */
 static int from_image_key(struct copy_job *j, char key[65], struct gantry_error **err)
 {
@@ -835,6 +851,7 @@ static int from_image_key(struct copy_job *j, char key[65], struct gantry_error 
     if (setup_from_image(j, src, from, err) < 0)
         return -1;
     struct gantry_hasher *h = key_begin(j, FROM_IMAGE_KEY_VERSION);
+    key_str(h, from_keeps_owners() ? "owners" : "root-owned");
     key_layers(h, j->img.layers, j->img.n_layers);
     key_layers(h, j->st->layers, j->st->n_layers);
     key_end(h, key_words(j, h, false), key);
@@ -843,7 +860,7 @@ static int from_image_key(struct copy_job *j, char key[65], struct gantry_error 
 
 /* ---- ADD --checksum=<digest> <url>: keyed before downloading ---- */
 
-#define URL_CHECKSUM_KEY_VERSION "gantry-add-url-checksum-key-v1"
+#define URL_CHECKSUM_KEY_VERSION "gantry-add-url-checksum-key-v2"
 
 /*
  * The key of an ADD whose sources are all URLs with --checksum: the file's

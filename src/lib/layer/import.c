@@ -53,8 +53,11 @@ int gantry_layer_from_tar(int in_fd, enum gantry_compression c, gantry_layer_wri
                           void *user, const struct gantry_layer_opts *opts,
                           struct gantry_layer_result *res, struct gantry_error **err)
 {
+    /* A rootfs tarball, not a layer blob: bzip2 and xz too, as docker import. */
+    struct gantry_layer_opts o = opts ? *opts : (struct gantry_layer_opts){0};
+    o.archive = true;
     __attribute__((cleanup(readerp_free))) struct gantry_layer_reader *r =
-        layer_reader_open_src(gantry_layer_source_new_fd(in_fd, opts), opts, "importing", err);
+        layer_reader_open_src(gantry_layer_source_new_fd(in_fd, &o), &o, "importing", err);
     if (!r)
         return -1;
     __attribute__((cleanup(sinkp_free))) struct gantry_layer_sink *s =

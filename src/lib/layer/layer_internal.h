@@ -12,6 +12,24 @@ struct archive_entry;
  * at full speed, small enough to keep memory flat. */
 #define LAYER_CHUNK (1024u * 1024u)
 
+/*
+ * What a stream is compressed with: the layer compressions and, for
+ * tarballs that are no layer blobs (opts->archive), bzip2 and xz.
+ */
+enum layer_codec {
+    LAYER_CODEC_NONE,
+    LAYER_CODEC_GZIP,
+    LAYER_CODEC_ZSTD,
+    LAYER_CODEC_BZIP2,
+    LAYER_CODEC_XZ,
+};
+
+/* The codec of a stream from its first bytes (pure; 6 bytes are enough). */
+enum layer_codec layer_codec_detect(const void *data, size_t len);
+
+/* "none", "gzip", "zstd", "bzip2", "xz". Static string. */
+const char *layer_codec_name(enum layer_codec k);
+
 /* Progress is reported about this often (bytes of input). */
 #define LAYER_PROGRESS_STEP (4u * 1024u * 1024u)
 
