@@ -208,8 +208,10 @@ GANTRY_API struct json_t *gantry_image_inspect(struct gantry_store *s, const cha
  * The same object as gantry_image_inspect for an image in a registry,
  * without pulling it: ref (parsed and normalized as gantry_ref_parse does)
  * is fetched through c; for an index the entry for want (NULL: the host)
- * is chosen with gantry_platform_match_rank among the entries whose
- * platform is known (attestations skipped), its manifest fetched by digest;
+ * is chosen as pull chooses it: an exact match listed in the index itself,
+ * else the best gantry_platform_match_rank across nested indexes (fetched
+ * by digest, size-capped and verified, 4 levels at most, cycles refused;
+ * attestations skipped), its manifest fetched by digest;
  * then the config blob (at most GANTRY_MANIFEST_MAX bytes, size and digest
  * verified). No layer is downloaded, nothing is written locally. RepoTags
  * and RepoDigests name ref itself, Size is the sum of the manifest's layer

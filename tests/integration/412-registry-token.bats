@@ -63,7 +63,9 @@ token_requests() {
     run token_requests
     [ "${#lines[@]}" -eq 2 ]
     # Never sent a stale token: every manifest request got a 200 at once.
-    [ "$(requests "$SRV" 'select(.path == "/v2/app/manifests/1") | .status' | tr '\n' ' ')" = "200 200 " ]
+    statuses=$(requests "$SRV" 'select(.path == "/v2/app/manifests/1") | .status' | tr '\n' ' ')
+    echo "manifest requests: $statuses" # shown if the test fails
+    [ "$statuses" = "200 200 " ]
     [ "$(requests "$SRV" 'select(.path == "/v2/app/manifests/1") | .auth' | sort -u | wc -l)" -eq 2 ]
 }
 

@@ -1,13 +1,13 @@
 /*
  * `gantry inspect --remote`: the inspect object of an image in a registry.
- * Only the manifest (or index and the chosen manifest) and the config blob
- * are fetched, never a layer; nothing is written anywhere. The JSON itself
- * is built by image_inspect_build, as for the local path.
+ * Only the manifest (or index, the nested indexes the platform choice needs
+ * and the chosen manifest) and the config blob are fetched, never a layer;
+ * nothing is written anywhere. The JSON itself is built by
+ * image_inspect_build, as for the local path.
  */
-#include <limits.h>
-
 #include <gantry/registry.h>
 
+#include "image_nest.h"
 #include "inspect_internal.h"
 
 static void cleanup_regmanp(struct gantry_registry_manifest *m)
@@ -85,31 +85,6 @@ static int no_match(const struct gantry_platform *want, const char *name, const 
                             *list ? list : "no platforms");
 }
 
-/* Index of the entry of idx that suits want best (lowest rank), or -1 with *err. */
-static ssize_t select_entry(const struct gantry_oci_index *idx, const struct gantry_platform *want,
-                            const char *name, struct gantry_error **err)
-{
-    ssize_t best = -1;
-    int best_rank = INT_MAX;
-    _cleanup_buf_ struct gantry_buf list = GANTRY_BUF_INIT;
-    for (size_t i = 0; i < idx->n_manifests; i++) {
-        _cleanup_platform_ struct gantry_platform p = GANTRY_PLATFORM_INIT;
-        if (!entry_platform(&idx->manifests[i], &p))
-            continue;
-        _cleanup_free_ char *s = gantry_platform_format(&p);
-        if (gantry_buf_addf(&list, "%s%s", list.len ? ", " : "", s) < 0)
-            oom();
-        int r = gantry_platform_match_rank(want, &p, false);
-        if (r >= 0 && r < best_rank) {
-            best = (ssize_t)i;
-            best_rank = r;
-        }
-    }
-    if (best < 0)
-        no_match(want, name, list.data, err);
-    return best;
-}
-
 /* The ref of r's repository by digest. */
 static void ref_by_digest(const struct gantry_ref *r, const char *digest, struct gantry_ref *out)
 {
@@ -117,6 +92,56 @@ static void ref_by_digest(const struct gantry_ref *r, const char *digest, struct
     free(steal_pointer(&out->tag));
     free(out->digest);
     out->digest = xstrdup(digest);
+}
+
+/* Where nested indexes are read from: img's repository. */
+struct remote_nest {
+    struct gantry_registry_client *c;
+    const struct gantry_ref *r;
+};
+
+/*
+ * image_nest_fetch_fn over the registry: the nested index GET by digest,
+ * capped and verified as every manifest fetch is; it must be there.
+ */
+static int fetch_nested(void *user, const struct gantry_oci_descriptor *d, struct gantry_buf *out,
+                        struct gantry_error **err)
+{
+    const struct remote_nest *rn = user;
+    _cleanup_ref_ struct gantry_ref byd = GANTRY_REF_INIT;
+    ref_by_digest(rn->r, d->digest, &byd);
+    _cleanup_regman_ struct gantry_registry_manifest m = GANTRY_REGISTRY_MANIFEST_INIT;
+    if (gantry_registry_get_manifest(rn->c, &byd, &m, err) < 0)
+        return -1;
+    gantry_buf_reset(out);
+    if (gantry_buf_add(out, m.data, m.len) < 0)
+        return gantry_error_set(err, GANTRY_E_TOO_LARGE, 0, "index '%s' larger than %d bytes",
+                                d->digest, GANTRY_MANIFEST_MAX);
+    return 1;
+}
+
+/*
+ * Choose img->child in img->index for want, through nested indexes with
+ * the walk pull and local selection use: a direct exact match reads
+ * nothing more. The error lists the platforms of every level read.
+ */
+static int select_entry(struct gantry_registry_client *c, const struct gantry_ref *r,
+                        const struct gantry_platform *want, struct remote_image *img,
+                        struct gantry_error **err)
+{
+    struct remote_nest rn = {.c = c, .r = r};
+    struct image_nest n = {.fetch = fetch_nested, .user = &rn, .name = img->name};
+    _cleanup_nest_pick_ struct image_nest_pick pick = IMAGE_NEST_PICK_INIT;
+    int rc = image_nest_select(&n, img->index, want, false, &pick, err);
+    if (rc == 0 && !pick.entry)
+        rc = no_match(want, img->name, pick.seen.data, err);
+    if (rc == 0) {
+        gantry_oci_descriptor_copy(&img->child, pick.entry);
+        if (!img->child.platform)
+            img->child.platform = image_oci_platform(&pick.platform);
+    }
+    image_nest_release(&n); /* pick borrows from it: copied above */
+    return rc;
 }
 
 /* Fetch and parse the manifest img->child names. */
@@ -146,10 +171,8 @@ static int from_index(struct gantry_registry_client *c, const struct gantry_ref 
     img->index = gantry_oci_index_parse(top->data, top->len, top->media_type, err);
     if (!img->index)
         return gantry_error_prefix(err, "index '%s'", top->digest);
-    ssize_t i = select_entry(img->index, want ? want : &host, img->name, err);
-    if (i < 0)
+    if (select_entry(c, r, want ? want : &host, img, err) < 0)
         return -1;
-    gantry_oci_descriptor_copy(&img->child, &img->index->manifests[i]);
     if (fetch_child(c, r, img, err) < 0 || fetch_config(c, r, img, err) < 0)
         return -1;
     return 0;
