@@ -78,6 +78,9 @@ struct build_entry {
     uint32_t gid;
     int64_t mtime;
     uint64_t size;
+    /* A parent added by build_entries_add_parents: build_layer_write gives
+     * it the mode and owner of the same directory in the stage's layers. */
+    bool implicit;
 };
 
 struct build_entries {
@@ -88,20 +91,23 @@ struct build_entries {
 
 /* Append an entry (strings copied); a later entry of the same path wins. */
 void build_entries_add(struct build_entries *l, const struct build_entry *e);
-/* Add directory entries for every parent of path not yet present (0755, root). */
+/* Add directory entries for every parent of path not yet present (0755,
+ * root, marked implicit). */
 void build_entries_add_parents(struct build_entries *l, const char *path, int64_t mtime);
 /* Sort by path and drop earlier duplicates. */
 void build_entries_sort(struct build_entries *l);
 void build_entries_release(struct build_entries *l);
 
 /*
- * Write the entries as one layer blob of the stage's build (store,
- * compression, step cache); fills *desc (media type, digest, size) and
- * diff_id. A layer whose key (entries and file contents, cache.c) has a
- * record whose blob is present is reused instead (st->layers_cached).
+ * Write the entries (sorted) as one layer blob of the stage's build
+ * (store, compression, step cache); fills *desc (media type, digest, size)
+ * and diff_id. Implicit entries first take the metadata of the stage's
+ * lower directories (build_dirs_resolve). A layer whose key (entries and
+ * file contents, cache.c) has a record whose blob is present is reused
+ * instead (st->layers_cached).
  */
 struct build_stage;
-int build_layer_write(struct build_stage *st, const struct build_entries *l,
+int build_layer_write(struct build_stage *st, struct build_entries *l,
                       struct gantry_oci_descriptor *desc, char diff_id[GANTRY_DIGEST_MAX],
                       struct gantry_error **err) GANTRY_WUR;
 
@@ -153,6 +159,8 @@ void build_cache_put(struct build_cache *c, const char *key,
  */
 bool build_cache_record_get(struct build_cache *c, const char *name, struct gantry_buf *out);
 void build_cache_record_put(struct build_cache *c, const char *name, const void *data, size_t len);
+/* The same for a store without a build cache (rootfs.c's "dirs/" records). */
+void build_cache_store_put(struct gantry_store *s, const char *name, const void *data, size_t len);
 
 /*
  * Make one key at a time: begin waits while another thread has key in
@@ -261,6 +269,21 @@ int build_step_workdir(struct build_stage *st, const struct gantry_dockerfile_in
 /* The config and layers of image ref for platform p (local, else pulled). */
 int build_stage_init_image(struct build_stage *st, const char *ref, const struct gantry_platform *p,
                            struct gantry_error **err) GANTRY_WUR;
+
+/*
+ * Directories of lower layers (rootfs.c). Give every implicit entry of l
+ * (sorted) the mode, uid and gid of the directory of the same path in the
+ * stage's layers when they have one (a later layer's entry wins; its
+ * whiteouts hide lower ones; a directory only implied by deeper entries
+ * has no metadata to give). Each layer's directories and whiteouts come
+ * from its record "dirs/<digest hex>" in the store's cache, made from the
+ * layer's tar headers when missing or damaged. Errors: reading a layer.
+ */
+int build_dirs_resolve(struct build_stage *st, struct build_entries *l,
+                       struct gantry_error **err) GANTRY_WUR;
+/* Record the directories of the layer digest just written from l (best effort). */
+void build_dirs_record_entries(struct gantry_store *s, const char *digest,
+                               const struct build_entries *l);
 
 /* True when path ("/a/b") is a directory in the stage's layers; -1 on error. */
 int build_stage_has_dir(struct build_stage *st, const char *path,

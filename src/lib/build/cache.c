@@ -417,6 +417,11 @@ void build_cache_record_put(struct build_cache *c, const char *name, const void 
     (void)record_write(c->store, name, data, len);
 }
 
+void build_cache_store_put(struct gantry_store *s, const char *name, const void *data, size_t len)
+{
+    (void)record_write(s, name, data, len);
+}
+
 /* ---- keys in flight ---- */
 
 static size_t flight_find(const struct build_cache *c, const char *key)
@@ -476,6 +481,14 @@ static bool stat_record_live(struct gantry_store *s, const char *name, const cha
     return stat(line, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
+/* A directories record (rootfs.c) whose layer blob is still in the store. */
+static bool dirs_record_live(struct gantry_store *s, const char *name, const char *path)
+{
+    (void)path;
+    _cleanup_free_ char *digest = xasprintf("sha256:%s", name + strlen("dirs/"));
+    return gantry_store_blob_exists(s, digest);
+}
+
 /* One namespace of cache/ ("step", "stat") and what pruning did there. */
 struct prune_ns {
     const char *ns;
@@ -527,13 +540,18 @@ int gantry_build_cache_prune(struct gantry_store *s, bool all,
     struct prune_ns steps = {.ns = "step", .live = step_record_live};
     struct prune_ns stats = {.ns = "stat", .live = stat_record_live};
     struct prune_ns urls = {.ns = "url", .live = build_url_record_live};
+    struct prune_ns dirs = {.ns = "dirs", .live = dirs_record_live};
     _cleanup_close_ int lock = cache_lock(s, LOCK_EX, err);
     int rc = lock < 0 ? -1 : prune_dir(s, all, &steps, err);
     if (rc == 0)
         rc = prune_dir(s, all, &stats, err);
     if (rc == 0)
         rc = prune_dir(s, all, &urls, err);
-    /* Download records (url.c) count as step records: both name a blob. */
+    if (rc == 0)
+        rc = prune_dir(s, all, &dirs, err);
+    /* Download records (url.c) count as step records: both name a blob.
+     * Directories records (rootfs.c), an index of layers made again on
+     * demand, are not counted. */
     if (out)
         *out =
             (struct gantry_build_cache_prune_stats){.steps_deleted = steps.deleted + urls.deleted,

@@ -755,7 +755,8 @@ static int copy_sources(struct copy_job *j, struct gantry_error **err)
 /* ---- COPY --from=<image>: keyed before anything is extracted ---- */
 
 /* Bumped whenever what the key below covers, or the layer made from it, changes. */
-#define FROM_IMAGE_KEY_VERSION "gantry-copy-from-image-key-v2"
+/* v3: implicit parent directories take the stage's lower directories' metadata. */
+#define FROM_IMAGE_KEY_VERSION "gantry-copy-from-image-key-v3"
 
 static void key_str(struct gantry_hasher *h, const char *s)
 {
@@ -860,7 +861,8 @@ static int from_image_key(struct copy_job *j, char key[65], struct gantry_error 
 
 /* ---- ADD --checksum=<digest> <url>: keyed before downloading ---- */
 
-#define URL_CHECKSUM_KEY_VERSION "gantry-add-url-checksum-key-v2"
+/* v3: the parent layers always (implicit parent directories take their metadata). */
+#define URL_CHECKSUM_KEY_VERSION "gantry-add-url-checksum-key-v3"
 
 /*
  * The key of an ADD whose sources are all URLs with --checksum: the file's
@@ -881,8 +883,7 @@ static void url_checksum_key(struct copy_job *j, char key[65])
     if (!j->add || !j->checksum || !ctx->cache || build_cache_no_cache(ctx->cache))
         return;
     struct gantry_hasher *h = key_begin(j, URL_CHECKSUM_KEY_VERSION);
-    if (gantry_dockerfile_flag(j->in, "chown"))
-        key_layers(h, j->st->layers, j->st->n_layers);
+    key_layers(h, j->st->layers, j->st->n_layers);
     key_end(h, key_words(j, h, true), key);
 }
 
@@ -941,7 +942,8 @@ int build_step_copy(struct build_stage *st, const struct gantry_dockerfile_instr
 
 /* ---- WORKDIR ---- */
 
-#define WORKDIR_KEY_VERSION "gantry-workdir-key-v1"
+/* v2: implicit parent directories take the lower directories' metadata. */
+#define WORKDIR_KEY_VERSION "gantry-workdir-key-v2"
 
 /*
  * The key of a WORKDIR layer, from what alone makes it: the stage's parent

@@ -4,7 +4,10 @@
  * verified store blob. Before writing, the step cache is asked for the
  * layer's key: the entries' metadata and file contents (through the stat
  * cache), the compression and the writer's version, which is everything
- * the bytes depend on.
+ * the bytes depend on. Implicit parent directories are resolved against
+ * the stage's lower layers before the key is made, so the resolved mode
+ * and owner are part of the key (no key version change was needed: an
+ * older record still names the bytes of the entries it hashed).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -34,8 +37,11 @@ void build_entries_add_parents(struct build_entries *l, const char *path, int64_
     for (char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
         *s = '\0';
         if (!strset_has(&l->paths, p)) {
-            struct build_entry e = {
-                .path = p, .type = GANTRY_LAYER_DIR, .mode = 0755, .mtime = mtime};
+            struct build_entry e = {.path = p,
+                                    .type = GANTRY_LAYER_DIR,
+                                    .mode = 0755,
+                                    .mtime = mtime,
+                                    .implicit = true};
             build_entries_add(l, &e);
         }
         *s = '/';
@@ -168,6 +174,17 @@ static int write_layer(struct gantry_store *s, const struct build_entries *l,
     return 0;
 }
 
+/* A new layer blob, its directories recorded from the entries at once. */
+static int fresh_layer(struct gantry_store *s, const struct build_entries *l,
+                       enum gantry_compression c, struct gantry_oci_descriptor *desc,
+                       char diff_id[GANTRY_DIGEST_MAX], struct gantry_error **err)
+{
+    if (write_layer(s, l, c, desc, diff_id, err) < 0)
+        return -1;
+    build_dirs_record_entries(s, desc->digest, l);
+    return 0;
+}
+
 /* ---- the layer's cache key ---- */
 
 static void cleanup_hasherp(struct gantry_hasher **h)
@@ -281,7 +298,7 @@ static int cached_write(struct build_stage *st, const struct build_entries *l,
         st->layers_cached++;
         return 0;
     }
-    if (write_layer(ctx->store, l, c, desc, diff_id, err) < 0)
+    if (fresh_layer(ctx->store, l, c, desc, diff_id, err) < 0)
         return -1;
     /* A file changed while it was read: its digest may not match the tar. */
     if (ids_unchanged(l, ids))
@@ -289,14 +306,16 @@ static int cached_write(struct build_stage *st, const struct build_entries *l,
     return 0;
 }
 
-int build_layer_write(struct build_stage *st, const struct build_entries *l,
+int build_layer_write(struct build_stage *st, struct build_entries *l,
                       struct gantry_oci_descriptor *desc, char diff_id[GANTRY_DIGEST_MAX],
                       struct gantry_error **err)
 {
     struct build_ctx *ctx = st->ctx;
     st->layers_written++;
+    if (build_dirs_resolve(st, l, err) < 0)
+        return -1;
     if (!ctx->cache)
-        return write_layer(ctx->store, l, ctx->opts->compression, desc, diff_id, err);
+        return fresh_layer(ctx->store, l, ctx->opts->compression, desc, diff_id, err);
     _cleanup_free_ struct build_file_id *ids = xcalloc(l->n_items, sizeof *ids);
     if (entry_ids(l, ids, err) < 0)
         return -1;
