@@ -412,18 +412,18 @@ struct fake_docs {
     int fetches;
 };
 
-static int nested_fetch(void *user, const char *digest, struct gantry_buf *out,
+static int nested_fetch(void *user, const struct gantry_oci_descriptor *d, struct gantry_buf *out,
                         struct gantry_error **err)
 {
     struct fake_docs *f = user;
     f->fetches++;
     for (size_t i = 0; f->map[i]; i += 2) {
-        if (strcmp(f->map[i], digest) == 0) {
+        if (strcmp(f->map[i], d->digest) == 0) {
             gantry_buf_reset(out);
-            return gantry_buf_addstr(out, f->map[i + 1]);
+            return gantry_buf_addstr(out, f->map[i + 1]) < 0 ? -1 : 1;
         }
     }
-    return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0, "no %s", digest);
+    return gantry_error_set(err, GANTRY_E_NOT_FOUND, 0, "no %s", d->digest);
 }
 
 /* Select spec in top through docs: the chosen digest's first character, '-' for an error. */
@@ -431,18 +431,18 @@ static char nested_pick(const char *top_json, const char *const *map, const char
                         int *fetches, size_t *n_chain, struct gantry_error **err)
 {
     struct fake_docs f = {.map = map};
-    struct copy_nest n = {.fetch = nested_fetch, .user = &f, .name = "x:1"};
+    struct image_nest n = {.fetch = nested_fetch, .user = &f, .name = "x:1"};
     struct gantry_oci_index *top = parse_index(top_json);
     _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
     assert_int_equal(gantry_platform_parse(spec, strlen(spec), &want, NULL), 0);
-    struct copy_pick pick;
+    _cleanup_nest_pick_ struct image_nest_pick pick = IMAGE_NEST_PICK_INIT;
     char got = '-';
     if (copy_nest_select(&n, top, &want, &pick, err) == 0) {
         got = pick.entry->digest[strlen("sha256:")];
         *n_chain = pick.n_chain;
     }
     *fetches = f.fetches;
-    copy_nest_release(&n);
+    image_nest_release(&n);
     gantry_oci_index_free(top);
     return got;
 }

@@ -27,8 +27,8 @@ struct copy {
     char top_digest[GANTRY_DIGEST_MAX];
     struct gantry_oci_manifest **mans; /* the image manifests to copy */
     size_t n_mans;
-    struct copy_nest nest; /* nested indexes read: to choose platforms, or to copy */
-    bool copy_nested;      /* the indexes of nest go to the destination */
+    struct image_nest nest; /* nested indexes read: to choose platforms, or to copy */
+    bool copy_nested;       /* the indexes of nest go to the destination */
     struct copy_blobs blobs;
     atomic_size_t copied, present, mounted;
     atomic_uint_fast64_t bytes;
@@ -44,15 +44,15 @@ static void copy_release(struct copy *cp)
     for (size_t i = 0; i < cp->n_mans; i++)
         gantry_oci_manifest_free(cp->mans[i]);
     free(cp->mans);
-    copy_nest_release(&cp->nest);
+    image_nest_release(&cp->nest);
 }
 
-/* copy_doc_fn of the nested indexes: from the source. */
-static int source_doc(void *user, const char *digest, struct gantry_buf *out,
+/* image_nest_fetch_fn of the nested indexes: from the source, which must have them. */
+static int source_doc(void *user, const struct gantry_oci_descriptor *d, struct gantry_buf *out,
                       struct gantry_error **err)
 {
     struct copy *cp = user;
-    return copy_end_doc(&cp->src, digest, out, err);
+    return copy_end_doc(&cp->src, d->digest, out, err) < 0 ? -1 : 1;
 }
 
 static int add_manifest(struct copy *cp, const struct gantry_buf *b, const char *mt,
@@ -69,14 +69,14 @@ static int add_manifest(struct copy *cp, const struct gantry_buf *b, const char 
 static int plan_child(struct copy *cp, const struct gantry_oci_descriptor *d, size_t depth,
                       struct gantry_error **err);
 
-/* A nested index of the source: its children, then it (once), at most COPY_NEST_MAX down. */
+/* A nested index of the source: its children, then it (once), at most IMAGE_NEST_MAX down. */
 static int plan_nested(struct copy *cp, const struct gantry_oci_descriptor *d, size_t depth,
                        struct gantry_error **err)
 {
-    if (depth > COPY_NEST_MAX)
+    if (depth > IMAGE_NEST_MAX)
         return gantry_error_set(err, GANTRY_E_UNSUPPORTED, 0,
                                 "indexes nested too deep in '%s': %s is more than %d levels down",
-                                cp->src.name, d->digest, COPY_NEST_MAX);
+                                cp->src.name, d->digest, IMAGE_NEST_MAX);
     for (size_t i = 0; i < cp->nest.n_read; i++)
         if (strcmp(cp->nest.read[i]->digest, d->digest) == 0)
             return 0;
@@ -131,9 +131,9 @@ static int plan_child(struct copy *cp, const struct gantry_oci_descriptor *d, si
 static int select_entries(struct copy *cp, const struct gantry_oci_index *idx,
                           struct gantry_oci_index *out, struct gantry_error **err)
 {
-    cp->nest = (struct copy_nest){.fetch = source_doc, .user = cp, .name = cp->src.name};
+    cp->nest = (struct image_nest){.fetch = source_doc, .user = cp, .name = cp->src.name};
     for (size_t i = 0; i < cp->o->n_platforms; i++) {
-        struct copy_pick pick;
+        _cleanup_nest_pick_ struct image_nest_pick pick = IMAGE_NEST_PICK_INIT;
         if (copy_nest_select(&cp->nest, idx, &cp->o->platforms[i], &pick, err) < 0)
             return -1;
         bool dup = false;

@@ -13,6 +13,8 @@
 
 #include <gantry/transfer.h>
 
+#include "image/image_nest.h"
+
 #define _cleanup_ref_ __attribute__((cleanup(gantry_ref_release)))
 #define _cleanup_platform_ __attribute__((cleanup(gantry_platform_release)))
 
@@ -64,52 +66,16 @@ int copy_no_platform_error(const struct gantry_oci_index *idx, const struct gant
                            const char *name, struct gantry_error **err);
 
 /*
- * Indexes listed by an index (copy_nest.c), read through fetch: at most
- * COPY_NEST_MAX levels below the top; an index listing itself or one above
- * it is refused (GANTRY_E_INVALID_ARG "index cycle in 'NAME': ..."), one
- * deeper GANTRY_E_UNSUPPORTED "indexes nested too deep in 'NAME': ...".
+ * The entry of top for want through nested indexes (image_nest_select,
+ * not strict: image/nest.c walks, caps the depth at IMAGE_NEST_MAX and
+ * refuses cycles), n reading through the copy end's fetch. out is
+ * initialized with IMAGE_NEST_PICK_INIT. Errors: the walk's, and
+ * GANTRY_E_NOT_FOUND "no P image in NAME (it has: ...)" listing the
+ * platforms of every index read, once each.
  */
-#define COPY_NEST_MAX 4
-
-/* Read the document digest (a nested index) into out (reset, capped). */
-typedef int (*copy_doc_fn)(void *user, const char *digest, struct gantry_buf *out,
-                           struct gantry_error **err);
-
-struct copy_nest {
-    copy_doc_fn fetch;
-    void *user;
-    const char *name; /* the top's name, for errors (borrowed) */
-    /* Every nested index read (owned), each after the indexes it lists. */
-    struct gantry_oci_index **read;
-    size_t n_read;
-};
-
-/* Free what n read; n can be used again. */
-void copy_nest_release(struct copy_nest *n);
-
-/* The entry chosen for a platform, and the nested indexes it sits in. */
-struct copy_pick {
-    const struct gantry_oci_descriptor *entry;           /* borrowed from top or n->read */
-    const struct gantry_oci_index *chain[COPY_NEST_MAX]; /* top's child first (borrowed) */
-    size_t n_chain;
-    int rank;
-};
-
-/*
- * The entry of top for want: a direct exact match (rank 0) when top has
- * one, read without a request; else the best of every runnable entry of top
- * and of its nested indexes (gantry_platform_match_rank; ties: the first
- * met, depth first in each index's order, so top's order decides). Errors: the nesting ones above,
- * fetch's, GANTRY_E_PARSE (prefixed "index DIGEST of 'NAME'"), GANTRY_E_NOT_FOUND "no P image in
- * NAME (it has: ...)" listing the platforms of every index read, once each.
- */
-int copy_nest_select(struct copy_nest *n, const struct gantry_oci_index *top,
-                     const struct gantry_platform *want, struct copy_pick *out,
+int copy_nest_select(struct image_nest *n, const struct gantry_oci_index *top,
+                     const struct gantry_platform *want, struct image_nest_pick *out,
                      struct gantry_error **err) GANTRY_WUR;
-
-/* Read every nested index below top into n->read. Errors as copy_nest_select's. */
-int copy_nest_read_all(struct copy_nest *n, const struct gantry_oci_index *top,
-                       struct gantry_error **err) GANTRY_WUR;
 
 /* A blob to move: its descriptor fields (borrowed from a manifest). */
 struct copy_blob {

@@ -24,9 +24,9 @@ struct pull {
     struct gantry_registry_manifest top;
     struct gantry_oci_manifest **mans; /* the image manifests to store */
     size_t n_mans;
-    struct copy_nest nest; /* nested indexes read */
+    struct image_nest nest; /* nested indexes read */
     /* The nested indexes to store (borrowed from nest), each after those it lists. */
-    const struct gantry_oci_index *docs[COPY_NEST_MAX];
+    const struct gantry_oci_index *docs[IMAGE_NEST_MAX];
     size_t n_docs;
     bool all_docs; /* --all-platforms: every index of nest */
     struct copy_blobs blobs;
@@ -44,7 +44,7 @@ static void pull_release(struct pull *p)
     for (size_t i = 0; i < p->n_mans; i++)
         gantry_oci_manifest_free(p->mans[i]);
     free(p->mans);
-    copy_nest_release(&p->nest);
+    image_nest_release(&p->nest);
 }
 
 static void cleanup_writerp(struct gantry_store_blob_writer **w)
@@ -120,18 +120,18 @@ static int get_by_digest(struct pull *p, const char *digest, struct gantry_regis
     return gantry_registry_get_manifest(p->c, &r, m, err);
 }
 
-/* copy_doc_fn of the nested indexes: GET by digest (verified). */
-static int fetch_doc(void *user, const char *digest, struct gantry_buf *out,
+/* image_nest_fetch_fn of the nested indexes: GET by digest (verified). */
+static int fetch_doc(void *user, const struct gantry_oci_descriptor *d, struct gantry_buf *out,
                      struct gantry_error **err)
 {
     struct gantry_registry_manifest m = GANTRY_REGISTRY_MANIFEST_INIT;
-    if (get_by_digest(user, digest, &m, err) < 0)
+    if (get_by_digest(user, d->digest, &m, err) < 0)
         return -1;
     gantry_buf_reset(out);
     int rc = gantry_buf_add(out, m.data, m.len);
     gantry_registry_manifest_release(&m);
-    return rc < 0 ? gantry_error_set(err, GANTRY_E_TOO_LARGE, 0, "index %s is too large", digest)
-                  : 0;
+    return rc < 0 ? gantry_error_set(err, GANTRY_E_TOO_LARGE, 0, "index %s is too large", d->digest)
+                  : 1;
 }
 
 /* GET an image manifest by digest and keep it parsed for later (once). */
@@ -178,7 +178,7 @@ static int fetch_all_children(struct pull *p, const struct gantry_oci_index *idx
 /* --all-platforms: every image manifest, nested indexes included. */
 static int plan_all(struct pull *p, const struct gantry_oci_index *idx, struct gantry_error **err)
 {
-    if (copy_nest_read_all(&p->nest, idx, err) < 0 || fetch_all_children(p, idx, err) < 0)
+    if (image_nest_read_all(&p->nest, idx, err) < 0 || fetch_all_children(p, idx, err) < 0)
         return -1;
     for (size_t i = 0; i < p->nest.n_read; i++)
         if (fetch_all_children(p, p->nest.read[i], err) < 0)
@@ -191,7 +191,7 @@ static int plan_all(struct pull *p, const struct gantry_oci_index *idx, struct g
 static int plan_one(struct pull *p, const struct gantry_oci_index *idx, struct gantry_error **err)
 {
     _cleanup_platform_ struct gantry_platform want = GANTRY_PLATFORM_INIT;
-    struct copy_pick pick;
+    _cleanup_nest_pick_ struct image_nest_pick pick = IMAGE_NEST_PICK_INIT;
     if (want_platform(p, &want, err) < 0 || copy_nest_select(&p->nest, idx, &want, &pick, err) < 0)
         return -1;
     for (size_t i = 0; i < pick.n_chain; i++)
@@ -207,7 +207,7 @@ static int plan_index(struct pull *p, struct gantry_error **err)
         gantry_oci_index_parse(p->top.data, p->top.len, p->top.media_type, err);
     if (!idx)
         return gantry_error_prefix(err, "index of '%s'", p->name);
-    p->nest = (struct copy_nest){.fetch = fetch_doc, .user = p, .name = p->name};
+    p->nest = (struct image_nest){.fetch = fetch_doc, .user = p, .name = p->name};
     int rc = p->o->all_platforms ? plan_all(p, idx, err) : plan_one(p, idx, err);
     gantry_oci_index_free(idx);
     return rc;
