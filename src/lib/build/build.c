@@ -67,16 +67,11 @@ static int load_dockerfile(struct build_ctx *c, struct gantry_error **err)
     return load_ignore(c, path, err);
 }
 
+/* build_ctx_open's context, with the step cache. */
 static int ctx_init(struct build_ctx *c, struct gantry_store *s, const struct gantry_build_opts *o,
                     struct gantry_error **err)
 {
-    *c = (struct build_ctx){.store = s, .opts = o};
-    if (!o->context)
-        return gantry_error_set(err, GANTRY_E_INVALID_ARG, 0, "no build context");
-    if (read_epoch(&c->epoch, err) < 0 || gantry_platform_host(&c->host, err) < 0)
-        return -1;
-    c->created = c->epoch >= 0 ? c->epoch : (int64_t)time(NULL);
-    if (load_dockerfile(c, err) < 0)
+    if (build_ctx_open(c, s, o, err) < 0)
         return -1;
     c->cache = build_cache_new(s, c->context, o->no_cache);
     return 0;

@@ -808,13 +808,14 @@ static bool key_words(struct copy_job *j, struct gantry_hasher *h, bool urls)
 }
 
 /* A step key's hasher, fed with what every such key covers. */
-static struct gantry_hasher *key_begin(const struct copy_job *j, const char *version)
+static struct gantry_hasher *key_begin(const struct build_stage *st, const char *version,
+                                       const char *what)
 {
-    const struct build_ctx *ctx = j->st->ctx;
+    const struct build_ctx *ctx = st->ctx;
     struct gantry_hasher *h = gantry_hasher_new(GANTRY_DIGEST_SHA256);
     char epoch[32];
     snprintf(epoch, sizeof epoch, "%lld", (long long)ctx->epoch);
-    const char *head[] = {version, gantry_version(), j->what,
+    const char *head[] = {version, gantry_version(), what,
                           gantry_compression_name(ctx->opts->compression), epoch};
     for (size_t i = 0; i < ARRAY_SIZE(head); i++)
         key_str(h, head[i]);
@@ -851,7 +852,7 @@ static int from_image_key(struct copy_job *j, char key[65], struct gantry_error 
         return 0;
     if (setup_from_image(j, src, from, err) < 0)
         return -1;
-    struct gantry_hasher *h = key_begin(j, FROM_IMAGE_KEY_VERSION);
+    struct gantry_hasher *h = key_begin(j->st, FROM_IMAGE_KEY_VERSION, j->what);
     key_str(h, from_keeps_owners() ? "owners" : "root-owned");
     key_layers(h, j->img.layers, j->img.n_layers);
     key_layers(h, j->st->layers, j->st->n_layers);
@@ -882,15 +883,37 @@ static void url_checksum_key(struct copy_job *j, char key[65])
     key[0] = '\0';
     if (!j->add || !j->checksum || !ctx->cache || build_cache_no_cache(ctx->cache))
         return;
-    struct gantry_hasher *h = key_begin(j, URL_CHECKSUM_KEY_VERSION);
+    struct gantry_hasher *h = key_begin(j->st, URL_CHECKSUM_KEY_VERSION, j->what);
     key_layers(h, j->st->layers, j->st->n_layers);
     key_end(h, key_words(j, h, true), key);
 }
 
-/* Collect the sources and write (or find) the layer by its content. */
-static int make_layer(struct copy_job *j, struct gantry_oci_descriptor *desc,
+/* Make a step's layer (written, or found by its content key). */
+typedef int (*layer_make_fn)(void *arg, struct gantry_oci_descriptor *desc,
+                             char diff_id[GANTRY_DIGEST_MAX], struct gantry_error **err);
+
+/* The layer recorded under the step key (a hit), else make's, recorded; key "" : make's. */
+static int layer_by_key(struct build_stage *st, const char *key, layer_make_fn make, void *arg,
+                        struct gantry_oci_descriptor *desc, char diff_id[GANTRY_DIGEST_MAX],
+                        struct gantry_error **err)
+{
+    if (*key && build_cache_get(st->ctx->cache, key, desc, diff_id)) {
+        st->layers_written++;
+        st->layers_cached++;
+        return 0;
+    }
+    if (make(arg, desc, diff_id, err) < 0)
+        return -1;
+    if (*key)
+        build_cache_put(st->ctx->cache, key, desc, diff_id);
+    return 0;
+}
+
+/* layer_make_fn of COPY/ADD (arg: the copy_job): collect the sources, write the layer. */
+static int make_layer(void *arg, struct gantry_oci_descriptor *desc,
                       char diff_id[GANTRY_DIGEST_MAX], struct gantry_error **err)
 {
+    struct copy_job *j = arg;
     if (setup_flags(j, err) < 0)
         return job_fail(j, err);
     if (copy_sources(j, err) < 0)
@@ -907,15 +930,8 @@ static int copy_keyed(struct copy_job *j, const char *key, struct gantry_error *
     struct build_stage *st = j->st;
     _cleanup_descriptor_ struct gantry_oci_descriptor desc = GANTRY_OCI_DESCRIPTOR_INIT;
     char diff_id[GANTRY_DIGEST_MAX];
-    if (*key && build_cache_get(st->ctx->cache, key, &desc, diff_id)) {
-        st->layers_written++;
-        st->layers_cached++;
-    } else {
-        if (make_layer(j, &desc, diff_id, err) < 0)
-            return -1;
-        if (*key)
-            build_cache_put(st->ctx->cache, key, &desc, diff_id);
-    }
+    if (layer_by_key(st, key, make_layer, j, &desc, diff_id, err) < 0)
+        return -1;
     _cleanup_free_ char *created_by = gantry_registry_redact(j->in->original);
     build_stage_add_layer(st, &desc, diff_id, created_by);
     return 0;
@@ -954,27 +970,27 @@ int build_step_copy(struct build_stage *st, const struct gantry_dockerfile_instr
  */
 static void workdir_key(const struct build_stage *st, const char *dir, char key[65])
 {
-    const struct build_ctx *ctx = st->ctx;
     key[0] = '\0';
-    if (!ctx->cache || build_cache_no_cache(ctx->cache))
+    if (!st->ctx->cache || build_cache_no_cache(st->ctx->cache))
         return;
-    struct gantry_hasher *h = gantry_hasher_new(GANTRY_DIGEST_SHA256);
-    char epoch[32], d[GANTRY_DIGEST_MAX];
-    snprintf(epoch, sizeof epoch, "%lld", (long long)ctx->epoch);
-    const char *head[] = {WORKDIR_KEY_VERSION, gantry_version(),
-                          gantry_compression_name(ctx->opts->compression), epoch, dir};
-    for (size_t i = 0; i < ARRAY_SIZE(head); i++)
-        key_str(h, head[i]);
+    struct gantry_hasher *h = key_begin(st, WORKDIR_KEY_VERSION, "WORKDIR");
+    key_str(h, dir);
     key_layers(h, st->layers, st->n_layers);
-    gantry_hasher_final(h, d);
-    gantry_hasher_free(h);
-    snprintf(key, 65, "%s", gantry_digest_hex(d));
+    key_end(h, true, key);
 }
 
-/* A layer of DIR and its parents, mtime the build's time. */
-static int workdir_layer(struct build_stage *st, char *dir, struct gantry_oci_descriptor *desc,
+struct workdir {
+    struct build_stage *st;
+    char *dir;
+};
+
+/* layer_make_fn of WORKDIR (arg: struct workdir): the directory and its parents, mtime the
+ * build's time. */
+static int workdir_layer(void *arg, struct gantry_oci_descriptor *desc,
                          char diff_id[GANTRY_DIGEST_MAX], struct gantry_error **err)
 {
+    struct build_stage *st = ((struct workdir *)arg)->st;
+    char *dir = ((struct workdir *)arg)->dir;
     _cleanup_entries_ struct build_entries l = {0};
     int64_t t = st->ctx->created;
     struct build_entry e = {.path = dir + 1, .type = GANTRY_LAYER_DIR, .mode = 0755, .mtime = t};
@@ -1005,15 +1021,9 @@ int build_step_workdir(struct build_stage *st, const struct gantry_dockerfile_in
     workdir_key(st, dir, key);
     _cleanup_descriptor_ struct gantry_oci_descriptor desc = GANTRY_OCI_DESCRIPTOR_INIT;
     char diff_id[GANTRY_DIGEST_MAX];
-    if (*key && build_cache_get(st->ctx->cache, key, &desc, diff_id)) {
-        st->layers_written++;
-        st->layers_cached++;
-    } else {
-        if (workdir_layer(st, dir, &desc, diff_id, err) < 0)
-            return gantry_error_prefix(err, "%s:%zu", st->ctx->df->name, in->line);
-        if (*key)
-            build_cache_put(st->ctx->cache, key, &desc, diff_id);
-    }
+    struct workdir w = {.st = st, .dir = dir};
+    if (layer_by_key(st, key, workdir_layer, &w, &desc, diff_id, err) < 0)
+        return gantry_error_prefix(err, "%s:%zu", st->ctx->df->name, in->line);
     build_stage_add_layer(st, &desc, diff_id, in->original);
     return 0;
 }
