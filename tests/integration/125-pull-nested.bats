@@ -67,13 +67,6 @@ lacks() {
     for d; do [ ! -e "$(blob "$d")" ] || { echo "present $d"; return 1; }; done
 }
 
-# put_index REPO REF FILE: PUT FILE as an OCI index with curl; prints its digest.
-put_index() {
-    curl -fsS -X PUT -H "Content-Type: application/vnd.oci.image.index.v1+json" \
-        --data-binary "@$3" "http://$REG/v2/$1/manifests/$2" >/dev/null
-    echo "sha256:$(sha256sum "$3" | cut -d' ' -f1)"
-}
-
 @test "pull --platform: a platform only the nested index has; what is stored" {
     run --separate-stderr "$GANTRY" pull --platform linux/arm64 "$LIST"
     echo "$stderr"
@@ -167,25 +160,10 @@ image|yes" ]
 }
 
 @test "an index nested more than 4 levels down is refused; 4 levels are read" {
-    local repo=pn/deep i d size
+    local repo=pn/deep
     # The arm64 image in the repository, then indexes around it, by digest.
     "$GANTRY" --root "$BATS_FILE_TMPDIR/base" push demo/busybox:arm64 "$REG/$repo:arm64" >/dev/null
-    d=$ARM64
-    size=$(stat -c %s "$BATS_FILE_TMPDIR/base/blobs/sha256/${ARM64#sha256:}")
-    jq -n --arg d "$d" --argjson s "$size" '{schemaVersion: 2,
-        mediaType: "application/vnd.oci.image.index.v1+json",
-        manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d,
-                     size: $s, platform: {architecture: "arm64", os: "linux"}}]}' -j >level.json
-    for i in 1 2 3 4 5; do
-        d=$(put_index "$repo" "$i" level.json)
-        size=$(stat -c %s level.json)
-        # Level i lists level i-1 (level 1 the image): a top at tag i nests i-1 indexes.
-        jq -n --arg d "$d" --argjson s "$size" '{schemaVersion: 2,
-            mediaType: "application/vnd.oci.image.index.v1+json",
-            manifests: [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d,
-                         size: $s}]}' -j >level.json
-    done
-    put_index "$repo" 6 level.json >/dev/null
+    put_nested_chain "$repo" "$ARM64" "$(stat -c %s "$BATS_FILE_TMPDIR/base/blobs/sha256/${ARM64#sha256:}")" 5
     # Tag 5: the top and 4 nested indexes, the image in the last.
     run --separate-stderr "$GANTRY" pull --platform linux/arm64 "$REG/$repo:5"
     echo "$stderr"

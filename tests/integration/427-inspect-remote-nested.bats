@@ -65,13 +65,6 @@ requests_of() {
     gantry_requests | tail -n +$((before + 1))
 }
 
-# put_index REPO REF FILE: PUT FILE as an OCI index with curl; prints its digest.
-put_index() {
-    curl -fsS -X PUT -H "Content-Type: $MT_INDEX" \
-        --data-binary "@$3" "http://$REG/v2/$1/manifests/$2" >/dev/null
-    echo "sha256:$(sha256sum "$3" | cut -d' ' -f1)"
-}
-
 @test "inspect --remote --platform: a platform only the nested index has, as locally" {
     before=$(store_state)
     run --separate-stderr "$GANTRY" inspect --remote --platform linux/arm64 \
@@ -132,23 +125,9 @@ put_index() {
 }
 
 @test "inspect --remote: an index nested more than 4 levels down is refused; 4 are read" {
-    local repo=rn/deep i d size fifth
+    local repo=rn/deep fifth
     "$GANTRY" push demo/busybox:arm64 "$REG/$repo:arm64" >/dev/null
-    d=$ARM64
-    size=$(stat -c %s "$(blob "$ARM64")")
-    jq -n --arg d "$d" --argjson s "$size" '{schemaVersion: 2,
-        mediaType: "application/vnd.oci.image.index.v1+json",
-        manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d,
-                     size: $s, platform: {architecture: "arm64", os: "linux"}}]}' -j >level.json
-    for i in 1 2 3 4 5; do
-        d=$(put_index "$repo" "$i" level.json)
-        size=$(stat -c %s level.json)
-        jq -n --arg d "$d" --argjson s "$size" '{schemaVersion: 2,
-            mediaType: "application/vnd.oci.image.index.v1+json",
-            manifests: [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d,
-                         size: $s}]}' -j >level.json
-    done
-    put_index "$repo" 6 level.json >/dev/null
+    put_nested_chain "$repo" "$ARM64" "$(stat -c %s "$(blob "$ARM64")")" 5
     run --separate-stderr "$GANTRY" inspect --remote --platform linux/arm64 \
         --format '{{.Descriptor.digest}}' "$REG/$repo:5"
     echo "$stderr"

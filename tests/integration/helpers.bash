@@ -131,3 +131,32 @@ store_state() {
     names_state
     ls -l "$GANTRY_ROOT/blobs/sha256" | awk '{ print $5, $9 }'
 }
+
+# put_index REPO TAG FILE: PUT FILE as an OCI index at $REG/REPO:TAG (plain
+# HTTP, loopback); prints its digest.
+put_index() {
+    curl -fsS -X PUT -H "Content-Type: application/vnd.oci.image.index.v1+json" \
+        --data-binary "@$3" "http://$REG/v2/$1/manifests/$2" >/dev/null
+    echo "sha256:$(sha256sum "$3" | cut -d' ' -f1)"
+}
+
+# put_nested_chain REPO DIGEST SIZE LEVELS: the linux/arm64 manifest DIGEST
+# (SIZE bytes, already in $REG/REPO) inside LEVELS+1 indexes, tags 1 to
+# LEVELS+1: tag 1 lists the manifest, tag i lists tag i-1's index, so tag i
+# is a top with i-1 nested indexes. Writes level.json in the current directory.
+put_nested_chain() {
+    local repo=$1 d=$2 size=$3 levels=$4 i
+    jq -n --arg d "$d" --argjson s "$size" '{schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.index.v1+json",
+        manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d,
+                     size: $s, platform: {architecture: "arm64", os: "linux"}}]}' -j >level.json
+    for i in $(seq "$levels"); do
+        d=$(put_index "$repo" "$i" level.json)
+        size=$(stat -c %s level.json)
+        jq -n --arg d "$d" --argjson s "$size" '{schemaVersion: 2,
+            mediaType: "application/vnd.oci.image.index.v1+json",
+            manifests: [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d,
+                         size: $s}]}' -j >level.json
+    done
+    put_index "$repo" $((levels + 1)) level.json >/dev/null
+}
